@@ -1,0 +1,4 @@
+import AmpCLI
+import Glibc
+
+exit(AmpsocCommandLine.main(Array(CommandLine.arguments.dropFirst())))
