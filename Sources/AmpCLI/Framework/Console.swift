@@ -1,0 +1,35 @@
+import Glibc
+
+/// Where a command writes: standard output for results, standard error for diagnostics. Tests substitute
+/// a capturing console to run commands in-process.
+public struct Console: Sendable {
+    public var writeOut: @Sendable (String) -> Void
+    public var writeErr: @Sendable (String) -> Void
+
+    public init(writeOut: @escaping @Sendable (String) -> Void, writeErr: @escaping @Sendable (String) -> Void) {
+        self.writeOut = writeOut
+        self.writeErr = writeErr
+    }
+
+    /// Writes a line to standard output.
+    public func out(_ line: String) { writeOut(line + "\n") }
+    /// Writes a line to standard error.
+    public func err(_ line: String) { writeErr(line + "\n") }
+
+    /// The process's own standard output and standard error, written unbuffered with write(2).
+    public static let standard = Console(
+        writeOut: { writeAll(STDOUT_FILENO, $0) },
+        writeErr: { writeAll(STDERR_FILENO, $0) })
+
+    private static func writeAll(_ fd: Int32, _ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                return  // stdout closed (EPIPE) or similar: nothing useful left to do with the text
+            }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+}
