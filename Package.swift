@@ -25,7 +25,8 @@ let package = Package(
 
         .testTarget(name: "AmpWireTests", dependencies: ["AmpWire"]),
         .testTarget(name: "AmpJSONTests", dependencies: ["AmpJSON"]),
-        .testTarget(name: "AmpSystemTests", dependencies: ["AmpSystem"]),
+        .executableTarget(name: "amp-system-testpeer", dependencies: ["AmpSystem"], path: "Tests/AmpSystemTestPeer"),
+        .testTarget(name: "AmpSystemTests", dependencies: ["AmpSystem", "amp-system-testpeer"]),
         .testTarget(name: "AmpCLITests", dependencies: ["AmpCLI", "AmpWire", "AmpJSON"]),
     ],
     swiftLanguageModes: [.v6]

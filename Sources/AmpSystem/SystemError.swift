@@ -1,6 +1,8 @@
 import Glibc
 
 /// A failed system call: which call, on what, and the errno it returned.
+///
+/// Match on ``code`` for named cases: `catch let error where error.code == .fileExists`.
 public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The C call that failed, e.g. "open".
     public var call: String
@@ -14,6 +16,14 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
         self.subject = subject
         self.errno = errno
     }
+
+    /// Creates an error from a named errno value.
+    public init(call: String, subject: String, code: Errno) {
+        self.init(call: call, subject: subject, errno: code.rawValue)
+    }
+
+    /// The errno value as a named ``Errno``.
+    public var code: Errno { Errno(rawValue: errno) }
 
     public var description: String {
         let text = String(cString: strerror(errno))

@@ -1,0 +1,31 @@
+/// The monotonic clock (`clock_gettime(CLOCK_MONOTONIC)`), in nanoseconds, plus deadline arithmetic shared by
+/// every wait with a timeout in this layer.
+public enum MonotonicClock {
+    /// Nanoseconds on CLOCK_MONOTONIC (`clock_gettime(2)`; served by the vDSO, no kernel entry).
+    public static func nanoseconds() -> UInt64 {
+        Sys.monotonicNanoseconds()
+    }
+
+    /// `duration` in whole nanoseconds, clamped to 0...UInt64.max / 2 (negative durations become 0).
+    public static func nanoseconds(of duration: Duration) -> UInt64 {
+        let (seconds, attoseconds) = duration.components
+        if seconds < 0 || (seconds == 0 && attoseconds <= 0) { return 0 }
+        let limit = UInt64.max / 2
+        let (wholeSeconds, overflow) = UInt64(seconds).multipliedReportingOverflow(by: 1_000_000_000)
+        if overflow || wholeSeconds > limit { return limit }
+        return min(limit, wholeSeconds + UInt64(max(0, attoseconds) / 1_000_000_000))
+    }
+
+    /// The deadline `timeout` from now, or nil for no timeout.
+    static func deadline(after timeout: Duration?) -> UInt64? {
+        guard let timeout else { return nil }
+        return nanoseconds() &+ nanoseconds(of: timeout)
+    }
+
+    /// Nanoseconds left until `deadline` (0 when passed), or -1 for no deadline, in the shim's timeout convention.
+    static func remaining(until deadline: UInt64?) -> Int64 {
+        guard let deadline else { return -1 }
+        let now = nanoseconds()
+        return deadline > now ? Int64(clamping: deadline - now) : 0
+    }
+}
