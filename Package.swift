@@ -19,15 +19,37 @@ let package = Package(
         .target(name: "AmpWire"),
         // JSON values with stable key order, a strict parser with line/column errors, and an encoder.
         .target(name: "AmpJSON"),
+        // SoC profiles: the model of soc-profiles/*.json, decoding with JSON-path errors, validation.
+        .target(name: "AmpProfiles", dependencies: ["AmpJSON"]),
+        // Host remoteproc core: firmware loading, resource handling, lifecycle, crashes, recovery, coredump, trace.
+        .target(name: "AmpRemoteproc", dependencies: ["AmpSystem", "AmpWire", "AmpProfiles"]),
+        // Remote-core runtime ("mini RTOS") that firmware links: attach, message loop, trace, heartbeat, crash reports.
+        .target(name: "AmpRemote", dependencies: ["AmpSystem", "AmpWire"]),
         // Command-line front end: argument parsing, subcommands, help, exit codes, and the commands.
-        .target(name: "AmpCLI", dependencies: ["AmpWire", "AmpJSON", "AmpSystem"]),
+        .target(name: "AmpCLI", dependencies: ["AmpWire", "AmpJSON", "AmpSystem", "AmpProfiles", "AmpRemoteproc"]),
         .executableTarget(name: "ampsoc", dependencies: ["AmpCLI"]),
+        // Sample firmware (remote-core executables built on AmpRemote) and the resource table they share.
+        .target(name: "AmpSampleTable", path: "firmware-samples/Common"),
+        .executableTarget(name: "ampsoc-fw-basic", dependencies: ["AmpRemote", "AmpSampleTable"], path: "firmware-samples/basic"),
+        .executableTarget(name: "ampsoc-fw-faulty", dependencies: ["AmpRemote", "AmpSampleTable"], path: "firmware-samples/faulty"),
 
         .testTarget(name: "AmpWireTests", dependencies: ["AmpWire"]),
         .testTarget(name: "AmpJSONTests", dependencies: ["AmpJSON"]),
         .executableTarget(name: "amp-system-testpeer", dependencies: ["AmpSystem"], path: "Tests/AmpSystemTestPeer"),
         .testTarget(name: "AmpSystemTests", dependencies: ["AmpSystem", "amp-system-testpeer"]),
-        .testTarget(name: "AmpCLITests", dependencies: ["AmpCLI", "AmpWire", "AmpJSON"]),
+        .testTarget(name: "AmpProfilesTests", dependencies: ["AmpProfiles", "AmpJSON"]),
+        .testTarget(name: "AmpRemoteprocTests", dependencies: ["AmpRemoteproc", "AmpWire", "AmpSystem", "AmpProfiles"]),
+        .testTarget(
+            name: "AmpRemoteTests",
+            dependencies: ["AmpRemote", "AmpSystem", "AmpWire", "ampsoc-fw-basic", "ampsoc-fw-faulty"]),
+        // Whole topologies with real processes: the host in-process and the ampsoc executable.
+        .testTarget(
+            name: "AmpIntegrationTests",
+            dependencies: [
+                "AmpRemoteproc", "AmpProfiles", "AmpWire", "AmpSystem", "AmpJSON",
+                "ampsoc", "ampsoc-fw-basic", "ampsoc-fw-faulty",
+            ]),
+        .testTarget(name: "AmpCLITests", dependencies: ["AmpCLI", "AmpWire", "AmpJSON", "ampsoc"]),
     ],
     swiftLanguageModes: [.v6]
 )

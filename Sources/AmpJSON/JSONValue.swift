@@ -54,3 +54,7 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
             && zip(lhs.members, rhs.members).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 }
+
+extension JSONValue: ExpressibleByStringLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+}

@@ -88,7 +88,10 @@ public final class ChildProcess: Sendable {
         for signal in [SIGINT, SIGTERM, SIGPIPE, SIGCHLD] { sigaddset(&defaulted, signal) }
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
         posix_spawnattr_setsigdefault(&attributes, &defaulted)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // Own process group: a terminal's Ctrl-C reaches the host, which then stops its children in order,
+        // instead of killing every remote at once behind the host's back.
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
 
         var pid: pid_t = 0
         let argv = [executable] + arguments

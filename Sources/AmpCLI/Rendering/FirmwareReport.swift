@@ -72,8 +72,8 @@ struct FirmwareReport {
         if elf.programHeaders.isEmpty {
             warnings.append("no program headers: remoteproc refuses firmware with nothing to load")
         }
-        if elf.header.type != ELFHeader.ET_EXEC {
-            warnings.append("ELF type \(elf.header.type) is not ET_EXEC (2)")
+        if elf.header.type != ELFHeader.ET_EXEC && elf.header.type != ELFHeader.ET_DYN {
+            warnings.append("ELF type \(elf.header.type) is neither an executable (2) nor a shared object (3): nothing to boot")
         }
         return warnings
     }

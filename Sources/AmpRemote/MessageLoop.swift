@@ -1,0 +1,239 @@
+import AmpSystem
+
+/// The remote core's scheduler: a single-threaded, cooperative message loop in the style of a small RTOS.
+///
+/// Work arrives four ways, all run on the loop's thread, one callback at a time:
+/// - timers: one-shot (``after(_:_:)``) and periodic (``every(_:_:)``), cancellable through their handle;
+/// - work items (``post(_:)``) and cooperative tasks (``task(_:)``): a task's step closure runs repeatedly,
+///   yielding to timers, notifications and other work between steps, until it returns ``TaskStep/done``;
+/// - notifications (``onNotify(_:_:)``, ``onAnyNotify(_:)``): the bits the host rang on the to-remote mailbox;
+/// - stop handlers (``onStop(_:)``), run once when the host asks for an orderly stop.
+///
+/// One pass of the loop: check the stop request; dispatch the notify bits taken last time; run the timers that
+/// are due (earliest first); run the work items and task steps that were ready at the start of the pass; then
+/// take the doorbell's pending bits, sleeping in the doorbell (futex or eventfd) until the next timer deadline
+/// when nothing is ready. An idle loop therefore sleeps in the kernel and uses no CPU; a loop with ready work
+/// only polls the doorbell.
+///
+/// Nothing here is thread-safe: call it only from the loop's thread (from setup code and from callbacks).
+/// A callback that blocks blocks the whole core, heartbeat included, as on a real single-core RTOS.
+public final class MessageLoop {
+    /// What a task step returns.
+    public enum TaskStep: Sendable {
+        /// Run the step again after the loop has had a turn.
+        case more
+        /// The task is finished.
+        case done
+    }
+
+    /// Why ``run(until:)`` returned.
+    enum EndReason: Equatable {
+        /// The stop check returned true.
+        case stopRequested
+        /// The caller's condition became true.
+        case conditionMet
+        /// ``quit()`` was called.
+        case quit
+    }
+
+    /// A scheduled timer; ``cancel()`` it to stop it. Dropping the handle does not cancel the timer.
+    public final class TimerHandle {
+        fileprivate let id: UInt64
+        fileprivate weak var loop: MessageLoop?
+
+        fileprivate init(id: UInt64, loop: MessageLoop) {
+            self.id = id
+            self.loop = loop
+        }
+
+        /// Cancels the timer: it will not fire again (a periodic timer may cancel itself from its own action).
+        /// Cancelling twice, or after a one-shot timer fired, does nothing.
+        public func cancel() { loop?.removeTimer(id) }
+
+        /// Whether the timer is still scheduled.
+        public var isActive: Bool { loop?.timers.contains { $0.id == id } ?? false }
+    }
+
+    private struct ScheduledTimer {
+        let id: UInt64
+        var deadline: UInt64
+        /// Nanoseconds between firings; nil for a one-shot timer.
+        let period: UInt64?
+        let action: () -> Void
+    }
+
+    /// The shortest period ``every(_:_:)`` accepts; shorter ones are raised to it.
+    public static let minimumPeriod: Duration = .milliseconds(1)
+
+    private let doorbell: Doorbell
+    private let stopRequested: () -> Bool
+    /// Sorted by deadline, then id (registration order).
+    private var timers: [ScheduledTimer] = []
+    private var nextTimerID: UInt64 = 1
+    private var ready: [() -> TaskStep] = []
+    private var notifyHandlers: [(bit: UInt32, handler: (UInt32) -> Void)] = []
+    private var anyNotifyHandlers: [(UInt32) -> Void] = []
+    private var stopHandlers: [() -> Void] = []
+    private var quitRequested = false
+    /// Bits taken from the doorbell but not yet dispatched (kept across ``run(until:)`` calls).
+    private var undispatchedBits: UInt32 = 0
+
+    /// A loop that sleeps on `doorbell` (it must be the only waiter on it) and ends when `stopRequested`
+    /// returns true; the check runs before every pass, so after every wake-up.
+    init(doorbell: Doorbell, stopRequested: @escaping () -> Bool) {
+        self.doorbell = doorbell
+        self.stopRequested = stopRequested
+    }
+
+    // MARK: Registering work
+
+    /// Runs `action` once, `delay` from now (at the first pass after the deadline).
+    @discardableResult
+    public func after(_ delay: Duration, _ action: @escaping () -> Void) -> TimerHandle {
+        schedule(deadline: MonotonicClock.nanoseconds() &+ MonotonicClock.nanoseconds(of: delay), period: nil, action)
+    }
+
+    /// Runs `action` every `period` (at least ``minimumPeriod``), first one period from now. A loop that falls
+    /// behind skips the missed firings rather than running them in a burst.
+    @discardableResult
+    public func every(_ period: Duration, _ action: @escaping () -> Void) -> TimerHandle {
+        let nanoseconds = max(MonotonicClock.nanoseconds(of: period), MonotonicClock.nanoseconds(of: Self.minimumPeriod))
+        return schedule(deadline: MonotonicClock.nanoseconds() &+ nanoseconds, period: nanoseconds, action)
+    }
+
+    /// Runs `work` once, at the next pass.
+    public func post(_ work: @escaping () -> Void) {
+        ready.append {
+            work()
+            return .done
+        }
+    }
+
+    /// Starts a cooperative task: `step` runs at the next pass and again at every later pass until it returns
+    /// ``TaskStep/done``. Keep each step short; timers and notifications run between steps.
+    public func task(_ step: @escaping () -> TaskStep) {
+        ready.append(step)
+    }
+
+    /// Calls `handler` with the pending bits whenever a taken mask contains the bit of `notifyID` (ids 31 and
+    /// above share bit 31), or bit 31, which means "check everything". Handlers run in registration order.
+    public func onNotify(_ notifyID: UInt32, _ handler: @escaping (UInt32) -> Void) {
+        notifyHandlers.append((MailboxLayout.bit(forNotifyID: notifyID), handler))
+    }
+
+    /// Calls `handler` with every non-zero mask taken from the doorbell, after the ``onNotify(_:_:)`` handlers.
+    public func onAnyNotify(_ handler: @escaping (UInt32) -> Void) {
+        anyNotifyHandlers.append(handler)
+    }
+
+    /// Registers `handler` to run, in registration order, when the host asks for an orderly stop.
+    public func onStop(_ handler: @escaping () -> Void) {
+        stopHandlers.append(handler)
+    }
+
+    /// Ends ``run(until:)`` after the current callback (used by tests and embedders; firmware ends when the host
+    /// stops it).
+    func quit() { quitRequested = true }
+
+    // MARK: Running
+
+    /// Runs passes until the stop check or `condition` (checked before every pass) is true, or ``quit()``.
+    /// Throws only if sleeping on the doorbell fails.
+    func run(until condition: () -> Bool = { false }) throws(SystemError) -> EndReason {
+        while true {
+            if stopRequested() { return .stopRequested }
+            if quitRequested {
+                quitRequested = false
+                return .quit
+            }
+            if condition() { return .conditionMet }
+            if undispatchedBits != 0 {
+                let bits = undispatchedBits
+                undispatchedBits = 0
+                dispatch(bits)
+            }
+            runDueTimers()
+            runReadyWork()
+            undispatchedBits |= try takeBits()
+        }
+    }
+
+    /// Runs the stop handlers once each, in registration order.
+    func runStopHandlers() {
+        let handlers = stopHandlers
+        stopHandlers = []
+        for handler in handlers { handler() }
+    }
+
+    private func dispatch(_ bits: UInt32) {
+        let everything = bits & MailboxLayout.overflowBit != 0
+        for entry in notifyHandlers where everything || bits & entry.bit != 0 {
+            entry.handler(bits)
+        }
+        for handler in anyNotifyHandlers { handler(bits) }
+    }
+
+    private func runDueTimers() {
+        let now = MonotonicClock.nanoseconds()
+        while !quitRequested, let first = timers.first, first.deadline <= now {
+            timers.removeFirst()
+            if let period = first.period {
+                var next = first.deadline &+ period
+                if next <= now { next = now &+ period }
+                insert(ScheduledTimer(id: first.id, deadline: next, period: period, action: first.action))
+            }
+            first.action()
+        }
+    }
+
+    private func runReadyWork() {
+        let batch = ready
+        ready = []
+        for (index, step) in batch.enumerated() {
+            if quitRequested {
+                ready.insert(contentsOf: batch[index...], at: 0)
+                return
+            }
+            if step() == .more { ready.append(step) }
+        }
+    }
+
+    /// The doorbell's pending bits: polled when work is ready or a timer is due, otherwise waited for until
+    /// the next deadline (or forever without timers).
+    private func takeBits() throws(SystemError) -> UInt32 {
+        if !ready.isEmpty || quitRequested { return doorbell.takePending() }
+        guard let deadline = timers.first?.deadline else { return try doorbell.wait(timeout: nil) }
+        let now = MonotonicClock.nanoseconds()
+        if deadline <= now { return doorbell.takePending() }
+        return try doorbell.wait(timeout: .nanoseconds(Int64(clamping: deadline - now)))
+    }
+
+    // MARK: Timer queue
+
+    private func schedule(deadline: UInt64, period: UInt64?, _ action: @escaping () -> Void) -> TimerHandle {
+        let id = nextTimerID
+        nextTimerID += 1
+        insert(ScheduledTimer(id: id, deadline: deadline, period: period, action: action))
+        return TimerHandle(id: id, loop: self)
+    }
+
+    /// Inserts keeping `timers` sorted by (deadline, id).
+    private func insert(_ timer: ScheduledTimer) {
+        var low = 0
+        var high = timers.count
+        while low < high {
+            let middle = (low + high) / 2
+            let other = timers[middle]
+            if other.deadline < timer.deadline || (other.deadline == timer.deadline && other.id < timer.id) {
+                low = middle + 1
+            } else {
+                high = middle
+            }
+        }
+        timers.insert(timer, at: low)
+    }
+
+    private func removeTimer(_ id: UInt64) {
+        timers.removeAll { $0.id == id }
+    }
+}
