@@ -23,6 +23,10 @@ let package = Package(
         .target(name: "AmpProfiles", dependencies: ["AmpJSON"]),
         // Host remoteproc core: firmware loading, resource handling, lifecycle, crashes, recovery, coredump, trace.
         .target(name: "AmpRemoteproc", dependencies: ["AmpSystem", "AmpWire", "AmpProfiles"]),
+        // Virtio split virtqueues (legacy layout) over shared memory: driver side (host) and device side (remote).
+        .target(name: "AmpVirtio", dependencies: ["AmpWire", "CAmpShim"]),
+        // rpmsg core (transport-agnostic, as Linux's rpmsg_core), name service, driver model, host drivers.
+        .target(name: "AmpRpmsg", dependencies: ["AmpWire"]),
         // Remote-core runtime ("mini RTOS") that firmware links: attach, message loop, trace, heartbeat, crash reports.
         .target(name: "AmpRemote", dependencies: ["AmpSystem", "AmpWire"]),
         // Command-line front end: argument parsing, subcommands, help, exit codes, and the commands.
@@ -37,6 +41,8 @@ let package = Package(
         .testTarget(name: "AmpJSONTests", dependencies: ["AmpJSON"]),
         .executableTarget(name: "amp-system-testpeer", dependencies: ["AmpSystem"], path: "Tests/AmpSystemTestPeer"),
         .testTarget(name: "AmpSystemTests", dependencies: ["AmpSystem", "amp-system-testpeer"]),
+        .testTarget(name: "AmpVirtioTests", dependencies: ["AmpVirtio", "AmpWire"]),
+        .testTarget(name: "AmpRpmsgTests", dependencies: ["AmpRpmsg", "AmpWire"]),
         .testTarget(name: "AmpProfilesTests", dependencies: ["AmpProfiles", "AmpJSON"]),
         .testTarget(name: "AmpRemoteprocTests", dependencies: ["AmpRemoteproc", "AmpWire", "AmpSystem", "AmpProfiles"]),
         .testTarget(
