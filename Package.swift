@@ -20,7 +20,7 @@ let package = Package(
         // JSON values with stable key order, a strict parser with line/column errors, and an encoder.
         .target(name: "AmpJSON"),
         // SoC profiles: the model of soc-profiles/*.json, decoding with JSON-path errors, validation.
-        .target(name: "AmpProfiles", dependencies: ["AmpJSON"]),
+        .target(name: "AmpProfiles", dependencies: ["AmpJSON", "AmpSystem"]),
         // Host remoteproc core: firmware loading, resource handling, lifecycle, crashes, recovery, coredump, trace.
         .target(name: "AmpRemoteproc", dependencies: ["AmpSystem", "AmpWire", "AmpProfiles"]),
         // Virtio split virtqueues (legacy layout) over shared memory: driver side (host) and device side (remote).

@@ -11,6 +11,7 @@
 // process's own state.
 
 import AmpJSON
+import AmpSystem
 import Glibc
 
 /// Resolves firmware names from profiles to files.
@@ -85,25 +86,9 @@ public struct FirmwareLocator: Sendable {
         PathText.absolute(path, currentDirectory: currentDirectory)
     }
 
-    /// Whether `path` names a regular file (after following symbolic links).
-    static func isRegularFile(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-    }
-
-    /// The target of the symbolic link at `path`, or nil.
-    static func readLink(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink(path, &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
-    static func currentWorkingDirectory() -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        guard getcwd(&buffer, buffer.count) != nil else { return nil }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    static func isRegularFile(_ path: String) -> Bool { FileIO.isRegularFile(path) }
+    static func readLink(_ path: String) -> String? { FileIO.readLink(path) }
+    static func currentWorkingDirectory() -> String? { FileIO.currentDirectory() }
 }
 
 /// No file was found for a profile's firmware.

@@ -1,3 +1,4 @@
+import AmpSystem
 // Turns soc-profiles/*.json into a validated SoCProfile. Decoding is strict: unknown keys are errors (so a
 // typo such as "autoboot" is reported instead of silently ignored), values must have the documented type,
 // and every error names the JSON path at fault. After decoding, SoCProfile.validate() checks the rules
@@ -13,7 +14,18 @@ public enum ProfileDecoder {
     /// - Throws: `ProfileError.unreadable` when the file cannot be read, `.syntax` when it is not JSON,
     ///   `.invalid` (with the JSON path) when it is not a valid profile.
     public static func load(path: String) throws(ProfileError) -> SoCProfile {
-        let bytes = try ProfileFileReader.read(path)
+        let bytes: [UInt8]
+        do {
+            bytes = try FileIO.readFile(path, limit: ProfileLimits.fileSize)
+        } catch {
+            let reason = switch (error.call, error.code) {
+            case (_, .fileTooLarge): "larger than \(ProfileLimits.fileSize) bytes; not a profile"
+            case (_, .isDirectory): "not a regular file"
+            case ("open", let code): "cannot open: \(code)"
+            case (_, let code): "cannot read: \(code)"
+            }
+            throw .unreadable(file: path, reason: reason)
+        }
         return try decode(bytes: bytes, sourcePath: path)
     }
 

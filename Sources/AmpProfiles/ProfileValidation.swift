@@ -6,6 +6,8 @@ import AmpJSON
 
 /// Limits enforced by `SoCProfile.validate()`.
 public enum ProfileLimits {
+    /// Largest profile file accepted, in bytes.
+    public static let fileSize = 4 << 20
     /// Longest SoC or remote processor name.
     public static let maxNameLength = 32
     /// Longest memory region name (it is published in an 8-byte, NUL-terminated field).

@@ -69,50 +69,11 @@ public enum CoredumpWriter {
         let name = fileName(rproc: rproc, crashCount: crashCount, unixTime: unixTime ?? Int(time(nil)))
         let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
         do {
-            try makeDirectory(directory)
-            try writeAtomically(bytes, to: path)
+            try FileIO.makeDirectories(directory)
+            try FileIO.writeFileAtomically(bytes, to: path)
         } catch {
             throw RemoteprocError(rproc: rproc, system: error, context: "coredump:")
         }
         return path
-    }
-
-    // MARK: Files
-
-    /// Creates `directory` and its missing parents (mode 0700).
-    static func makeDirectory(_ directory: String) throws(SystemError) {
-        var path = directory.hasPrefix("/") ? "" : "."
-        for component in directory.split(separator: "/") {
-            path += "/" + component
-            if mkdir(path, 0o700) != 0, errno != EEXIST {
-                throw SystemError(call: "mkdir", subject: path, errno: errno)
-            }
-        }
-    }
-
-    /// Writes `bytes` to a temporary file next to `path`, fsyncs it and renames it to `path`.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws(SystemError) {
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw SystemError(call: "open", subject: temporary, errno: errno) }
-        var failure: SystemError?
-        var written = 0
-        while written < bytes.count, failure == nil {
-            let result = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if result > 0 {
-                written += result
-            } else if result < 0, errno == EINTR {
-                continue
-            } else {
-                failure = SystemError(call: "write", subject: temporary, errno: result < 0 ? errno : EIO)
-            }
-        }
-        if failure == nil, fsync(fd) != 0 { failure = SystemError(call: "fsync", subject: temporary, errno: errno) }
-        if close(fd) != 0, failure == nil { failure = SystemError(call: "close", subject: temporary, errno: errno) }
-        if failure == nil, rename(temporary, path) != 0 { failure = SystemError(call: "rename", subject: path, errno: errno) }
-        if let failure {
-            unlink(temporary)
-            throw failure
-        }
     }
 }

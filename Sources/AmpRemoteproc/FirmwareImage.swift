@@ -128,12 +128,11 @@ public struct FirmwareImage: Sendable, Equatable {
 
     /// Throws EACCES unless the host may execute the file: an emulated core runs its firmware as a process.
     public func checkExecutable(rproc: String) throws(RemoteprocError) {
-        guard access(path, X_OK) == 0 else {
-            let code = errno
+        if let failure = FileIO.executableCheck(path) {
             throw RemoteprocError.firmware(
                 rproc: rproc, path: path,
-                reason: "cannot be executed by the host (\(String(cString: strerror(code)))): an emulated core runs its firmware as a process",
-                code: code == ENOENT ? .noEntry : .permissionDenied)
+                reason: "cannot be executed by the host (\(failure.code)): an emulated core runs its firmware as a process",
+                code: failure.errno == ENOENT ? .noEntry : .permissionDenied)
         }
     }
 }

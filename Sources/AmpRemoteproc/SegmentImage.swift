@@ -92,21 +92,12 @@ public struct SegmentImage: Sendable {
         }
         let image = SegmentImage(segment: segment, map: map, rproc: rproc)
         try image.system { () throws(SystemError) in
-            try zeroFill(segment)
+            try segment.zeroAll()
             try segment.write(page.bytes, at: 0)
             try MailboxLayout.reset(in: segment, at: ControlBlock.mailboxToRemoteOffset)
             try MailboxLayout.reset(in: segment, at: ControlBlock.mailboxToHostOffset)
         }
         return image
-    }
-
-    /// Zeroes the whole segment. `madvise(MADV_REMOVE)` frees the pages of the shared-memory file, which then
-    /// read as zeros, so a large, mostly unused memory map costs no memory; where that is refused the pages
-    /// are cleared with memset.
-    static func zeroFill(_ segment: SharedMemorySegment) throws(SystemError) {
-        if madvise(segment.base, segment.size, MADV_REMOVE) != 0 {
-            try segment.zero(at: 0, count: segment.size)
-        }
     }
 
     /// An image over a segment that ``prepare(segment:map:rproc:generation:hostPid:bufferSize:heartbeatPeriodMs:)``

@@ -134,6 +134,15 @@ extension SharedMemorySegment {
     }
 
     /// Sets `count` bytes at `offset` to zero (memset).
+    /// Zeroes the whole segment. `madvise(MADV_REMOVE)` gives the pages of the shared-memory file back (they
+    /// then read as zeros, so a large, mostly unused segment costs no memory); where that is refused, the pages
+    /// are cleared with memset.
+    public func zeroAll() throws(SystemError) {
+        if Sys.madvise(base, size, MADV_REMOVE) < 0 {
+            try zero(at: 0, count: size)
+        }
+    }
+
     public func zero(at offset: Int, count: Int) throws(SystemError) {
         try checkRange(offset: offset, count: count)
         (base + offset).initializeMemory(as: UInt8.self, repeating: 0, count: count)

@@ -89,6 +89,60 @@ enum Sys {
         return result(Glibc.write(fd, buffer, count))
     }
 
+    /// fsync(2).
+    static func fsync(_ fd: Int32) -> Int32 {
+        if let code = injected("fsync") { return -code }
+        return result(Glibc.fsync(fd))
+    }
+
+    /// mkdir(2).
+    static func mkdir(_ path: String, _ mode: mode_t) -> Int32 {
+        if let code = injected("mkdir") { return -code }
+        return result(Glibc.mkdir(path, mode))
+    }
+
+    /// rename(2).
+    static func rename(_ from: String, _ to: String) -> Int32 {
+        if let code = injected("rename") { return -code }
+        return result(Glibc.rename(from, to))
+    }
+
+    /// unlink(2).
+    static func unlink(_ path: String) -> Int32 {
+        if let code = injected("unlink") { return -code }
+        return result(Glibc.unlink(path))
+    }
+
+    /// access(2).
+    static func access(_ path: String, _ mode: Int32) -> Int32 {
+        if let code = injected("access") { return -code }
+        return result(Glibc.access(path, mode))
+    }
+
+    /// madvise(2).
+    static func madvise(_ address: UnsafeMutableRawPointer, _ length: Int, _ advice: Int32) -> Int32 {
+        if let code = injected("madvise") { return -code }
+        return result(Glibc.madvise(address, length, advice))
+    }
+
+    /// stat(2) (follows symbolic links).
+    static func statPath(_ path: String, _ info: inout stat) -> Int32 {
+        if let code = injected("stat") { return -code }
+        return result(stat(path, &info))
+    }
+
+    /// readlink(2) into `buffer`; the byte count or -errno.
+    static func readlink(_ path: String, _ buffer: inout [CChar]) -> Int {
+        if let code = injected("readlink") { return -Int(code) }
+        return result(Glibc.readlink(path, &buffer, buffer.count))
+    }
+
+    /// getcwd(3): 0 or -errno.
+    static func getcwd(_ buffer: inout [CChar]) -> Int32 {
+        if let code = injected("getcwd") { return -code }
+        return Glibc.getcwd(&buffer, buffer.count) == nil ? -Glibc.errno : 0
+    }
+
     /// fstat(2).
     static func fstat(_ fd: Int32, _ info: inout stat) -> Int32 {
         if let code = injected("fstat") { return -code }

@@ -1,3 +1,4 @@
+import AmpSystem
 import Glibc
 
 /// Where a command writes: standard output for results, standard error for diagnostics. Tests substitute
@@ -22,14 +23,7 @@ public struct Console: Sendable {
         writeErr: { writeAll(STDERR_FILENO, $0) })
 
     private static func writeAll(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                return  // stdout closed (EPIPE) or similar: nothing useful left to do with the text
-            }
-            bytes = bytes.dropFirst(written)
-        }
+        // A closed stdout (EPIPE) or similar leaves nothing useful to do with the text.
+        try? FileIO.writeAll(fd, text.utf8, subject: fd == STDOUT_FILENO ? "stdout" : "stderr")
     }
 }
