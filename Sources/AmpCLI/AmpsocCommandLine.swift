@@ -11,7 +11,7 @@ public enum AmpsocCommandLine {
             summary: "Emulate an asymmetric-multiprocessing SoC on one Linux machine: Linux-style remoteproc and rpmsg "
                 + "on the host, each remote core its own process over shared memory.",
             discussion: "Firmware and resource tables are byte-compatible with Linux remoteproc and OpenAMP.",
-            subcommands: [InspectCommand.spec, RunCommand.spec],
+            subcommands: [InspectCommand.spec, RunCommand.spec, BenchCommand.spec],
             exitCodes: ExitCode.allCases)
     }
 

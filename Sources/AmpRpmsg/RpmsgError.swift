@@ -20,6 +20,8 @@ public struct RpmsgError: Error, Equatable, Sendable, CustomStringConvertible {
         case notSupported
         /// EPIPE: the endpoint was lost while waiting.
         case brokenPipe
+        /// ENOSPC: every dynamic endpoint address is bound.
+        case noSpace
     }
 
     public var code: Code

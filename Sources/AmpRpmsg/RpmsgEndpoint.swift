@@ -1,0 +1,169 @@
+// An rpmsg endpoint: a local address on one link with a receive callback, and the send family of Linux's
+// rpmsg API (rpmsg_send, rpmsg_sendto, rpmsg_send_offchannel and their try* variants).
+//
+// Checks made here for every transport, in Linux's order:
+//   endpoint destroyed or link down          -> ENODEV    (.noDevice)
+//   source or destination is ANY             -> EINVAL    (.invalidArgument)
+//   payload longer than the transport's MTU  -> EMSGSIZE  (.messageTooLarge)
+// then the transport sends: blocking variants wait up to the bus's send timeout (15 s by default) for a
+// buffer (.timedOut), try* variants fail at once when none is free (.noBuffer).
+
+import AmpWire
+import Synchronization
+
+/// Called for each message delivered to an endpoint: the endpoint, the payload, and the sender's address.
+/// Runs on the transport's receive thread with no core lock held, so it may send, or create and destroy
+/// endpoints (including its own).
+public typealias RpmsgEndpointCallback =
+    @Sendable (_ endpoint: RpmsgEndpoint, _ payload: [UInt8], _ source: UInt32) -> Void
+
+/// A bound address on one link (Linux's `struct rpmsg_endpoint`).
+public final class RpmsgEndpoint: Sendable {
+    /// The endpoint's local address.
+    public let address: UInt32
+    /// Destination of ``send(_:)``: the channel's remote address, or the one given at creation (ANY when
+    /// none, in which case ``send(_:)`` fails with `.invalidArgument`).
+    public let destination: UInt32
+    /// The channel the endpoint serves, if it was created for one.
+    public weak let channel: RpmsgChannel?
+
+    private weak let bus: RpmsgBus?
+    private let transport: any RpmsgTransport
+    private let sendTimeout: Duration
+    private let state: Mutex<State>
+
+    private struct State {
+        var callback: RpmsgEndpointCallback?
+        var counters = RpmsgEndpointCounters()
+        var destroyed = false
+    }
+
+    init(
+        address: UInt32, destination: UInt32, channel: RpmsgChannel?, bus: RpmsgBus,
+        callback: @escaping RpmsgEndpointCallback
+    ) {
+        self.address = address
+        self.destination = destination
+        self.channel = channel
+        self.bus = bus
+        self.transport = bus.transport
+        self.sendTimeout = bus.sendTimeout
+        self.state = Mutex(State(callback: callback))
+    }
+
+    /// Name of the link the endpoint lives on.
+    public var linkName: String { transport.name }
+
+    /// Largest payload a send accepts (`rpmsg_get_mtu`).
+    public var mtu: Int { transport.mtu }
+
+    /// Whether the endpoint was destroyed (explicitly, with its channel, or because the link went down).
+    public var isDestroyed: Bool { state.withLock { $0.destroyed } }
+
+    /// Messages and bytes received and sent so far.
+    public var counters: RpmsgEndpointCounters { state.withLock { $0.counters } }
+
+    // MARK: Sending
+
+    /// Sends to ``destination`` from ``address``, waiting for a buffer (`rpmsg_send`).
+    public func send(_ payload: [UInt8]) throws(RpmsgError) {
+        try transmit(source: address, destination: destination, payload: payload, wait: sendTimeout)
+    }
+
+    /// Sends to `destination` from ``address``, waiting for a buffer (`rpmsg_sendto`).
+    public func sendTo(_ destination: UInt32, _ payload: [UInt8]) throws(RpmsgError) {
+        try transmit(source: address, destination: destination, payload: payload, wait: sendTimeout)
+    }
+
+    /// Sends from `source` to `destination`, waiting for a buffer (`rpmsg_send_offchannel`).
+    public func sendOffchannel(source: UInt32, destination: UInt32, _ payload: [UInt8]) throws(RpmsgError) {
+        try transmit(source: source, destination: destination, payload: payload, wait: sendTimeout)
+    }
+
+    /// Sends to ``destination`` from ``address``; `.noBuffer` when no buffer is free now (`rpmsg_trysend`).
+    public func trySend(_ payload: [UInt8]) throws(RpmsgError) {
+        try transmit(source: address, destination: destination, payload: payload, wait: nil)
+    }
+
+    /// Sends to `destination` from ``address``; `.noBuffer` when no buffer is free now (`rpmsg_trysendto`).
+    public func trySendTo(_ destination: UInt32, _ payload: [UInt8]) throws(RpmsgError) {
+        try transmit(source: address, destination: destination, payload: payload, wait: nil)
+    }
+
+    /// Sends from `source` to `destination`; `.noBuffer` when no buffer is free now
+    /// (`rpmsg_trysend_offchannel`).
+    public func trySendOffchannel(source: UInt32, destination: UInt32, _ payload: [UInt8]) throws(RpmsgError) {
+        try transmit(source: source, destination: destination, payload: payload, wait: nil)
+    }
+
+    /// Whether a send would find a buffer now (`rpmsg_poll`); `.notSupported` unless the transport can tell.
+    public func poll() throws(RpmsgError) -> RpmsgPollEvents {
+        try checkAlive()
+        return try transport.poll(source: address)
+    }
+
+    /// Unbinds the address and stops deliveries (`rpmsg_destroy_ept`). Idempotent. A callback already
+    /// running on the receive thread finishes; no new one starts.
+    public func destroy() {
+        if let bus {
+            bus.destroyEndpoint(self)
+        } else {
+            _ = markDestroyed()
+        }
+    }
+
+    private func transmit(source: UInt32, destination: UInt32, payload: [UInt8], wait: Duration?) throws(RpmsgError) {
+        try checkAlive()
+        guard source != RpmsgConstants.addressAny, destination != RpmsgConstants.addressAny else {
+            throw RpmsgError(
+                .invalidArgument,
+                "\(linkName): cannot send \(hex(source)) -> \(hex(destination)): source and destination must not be ANY")
+        }
+        let mtu = transport.mtu
+        guard payload.count <= mtu else {
+            throw RpmsgError(
+                .messageTooLarge, "\(linkName): payload of \(payload.count) bytes exceeds the MTU of \(mtu)")
+        }
+        try transport.send(source: source, destination: destination, payload: payload, wait: wait)
+        state.withLock {
+            $0.counters.txMessages += 1
+            $0.counters.txBytes += UInt64(payload.count)
+        }
+        bus?.recordTransmit(bytes: payload.count)
+    }
+
+    private func checkAlive() throws(RpmsgError) {
+        guard !isDestroyed else {
+            throw RpmsgError(.noDevice, "\(linkName): endpoint \(hex(address)) was destroyed")
+        }
+        guard let bus, bus.isUp else {
+            throw RpmsgError(.noDevice, "\(linkName): the link is down")
+        }
+    }
+
+    // MARK: Core side
+
+    /// Runs the callback for one inbound message; false when the endpoint was destroyed meanwhile.
+    func deliver(_ payload: [UInt8], from source: UInt32) -> Bool {
+        let callback: RpmsgEndpointCallback? = state.withLock { state in
+            guard !state.destroyed, let callback = state.callback else { return nil }
+            state.counters.rxMessages += 1
+            state.counters.rxBytes += UInt64(payload.count)
+            return callback
+        }
+        guard let callback else { return false }
+        callback(self, payload, source)
+        return true
+    }
+
+    /// Marks the endpoint destroyed and drops its callback (breaking any reference cycle through it).
+    /// Returns whether it was alive.
+    func markDestroyed() -> Bool {
+        state.withLock { state in
+            guard !state.destroyed else { return false }
+            state.destroyed = true
+            state.callback = nil
+            return true
+        }
+    }
+}
