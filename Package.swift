@@ -22,20 +22,39 @@ let package = Package(
         // SoC profiles: the model of soc-profiles/*.json, decoding with JSON-path errors, validation.
         .target(name: "AmpProfiles", dependencies: ["AmpJSON", "AmpSystem"]),
         // Host remoteproc core: firmware loading, resource handling, lifecycle, crashes, recovery, coredump, trace.
-        .target(name: "AmpRemoteproc", dependencies: ["AmpSystem", "AmpWire", "AmpProfiles"]),
+        .target(
+            name: "AmpRemoteproc",
+            dependencies: ["AmpSystem", "AmpWire", "AmpProfiles", "AmpRpmsg", "AmpRpmsgVirtio"]),
         // Virtio split virtqueues (legacy layout) over shared memory: driver side (host) and device side (remote).
         .target(name: "AmpVirtio", dependencies: ["AmpWire", "CAmpShim"]),
         // rpmsg core (transport-agnostic, as Linux's rpmsg_core), name service, driver model, host drivers.
         .target(name: "AmpRpmsg", dependencies: ["AmpWire"]),
+        // The host's virtio rpmsg transport (Linux's virtio_rpmsg_bus): rings, buffer pool, RX thread, validation.
+        .target(name: "AmpRpmsgVirtio", dependencies: ["AmpRpmsg", "AmpVirtio", "AmpSystem", "AmpWire"]),
         // Remote-core runtime ("mini RTOS") that firmware links: attach, message loop, trace, heartbeat, crash reports.
-        .target(name: "AmpRemote", dependencies: ["AmpSystem", "AmpWire"]),
+        .target(name: "AmpRemote", dependencies: ["AmpSystem", "AmpWire", "AmpVirtio"]),
         // Command-line front end: argument parsing, subcommands, help, exit codes, and the commands.
-        .target(name: "AmpCLI", dependencies: ["AmpWire", "AmpJSON", "AmpSystem", "AmpProfiles", "AmpRemoteproc"]),
+        .target(name: "AmpCLI", dependencies: ["AmpWire", "AmpJSON", "AmpSystem", "AmpProfiles", "AmpRemoteproc", "AmpBench"]),
         .executableTarget(name: "ampsoc", dependencies: ["AmpCLI"]),
+        // `ampsoc bench`: transports, timing and statistics, and the peer process the baselines talk to.
+        .target(name: "AmpBench", dependencies: ["AmpSystem", "CAmpShim"]),
+        .executableTarget(name: "ampsoc-bench-peer", dependencies: ["AmpBench"], path: "Sources/ampsoc-bench-peer"),
         // Sample firmware (remote-core executables built on AmpRemote) and the resource table they share.
         .target(name: "AmpSampleTable", path: "firmware-samples/Common"),
         .executableTarget(name: "ampsoc-fw-basic", dependencies: ["AmpRemote", "AmpSampleTable"], path: "firmware-samples/basic"),
         .executableTarget(name: "ampsoc-fw-faulty", dependencies: ["AmpRemote", "AmpSampleTable"], path: "firmware-samples/faulty"),
+        // rpmsg sample firmware: echo, the peer of Linux's rpmsg_client_sample, several services, a hostile device.
+        .target(name: "AmpSampleSupport", dependencies: ["AmpRemote"], path: "firmware-samples/Support"),
+        .executableTarget(
+            name: "ampsoc-fw-echo", dependencies: ["AmpRemote", "AmpSampleTable", "AmpSampleSupport"], path: "firmware-samples/echo"),
+        .executableTarget(
+            name: "ampsoc-fw-client-sample", dependencies: ["AmpRemote", "AmpSampleTable", "AmpSampleSupport"],
+            path: "firmware-samples/client-sample"),
+        .executableTarget(
+            name: "ampsoc-fw-services", dependencies: ["AmpRemote", "AmpSampleTable", "AmpSampleSupport"], path: "firmware-samples/services"),
+        .executableTarget(
+            name: "ampsoc-fw-hostile", dependencies: ["AmpRemote", "AmpSampleTable", "AmpSampleSupport", "AmpWire"],
+            path: "firmware-samples/hostile"),
 
         .testTarget(name: "AmpWireTests", dependencies: ["AmpWire"]),
         .testTarget(name: "AmpJSONTests", dependencies: ["AmpJSON"]),
@@ -43,11 +62,17 @@ let package = Package(
         .testTarget(name: "AmpSystemTests", dependencies: ["AmpSystem", "amp-system-testpeer"]),
         .testTarget(name: "AmpVirtioTests", dependencies: ["AmpVirtio", "AmpWire"]),
         .testTarget(name: "AmpRpmsgTests", dependencies: ["AmpRpmsg", "AmpWire"]),
+        .testTarget(
+            name: "AmpRpmsgVirtioTests",
+            dependencies: ["AmpRpmsgVirtio", "AmpRpmsg", "AmpVirtio", "AmpSystem", "AmpWire"]),
         .testTarget(name: "AmpProfilesTests", dependencies: ["AmpProfiles", "AmpJSON"]),
         .testTarget(name: "AmpRemoteprocTests", dependencies: ["AmpRemoteproc", "AmpWire", "AmpSystem", "AmpProfiles"]),
         .testTarget(
             name: "AmpRemoteTests",
-            dependencies: ["AmpRemote", "AmpSystem", "AmpWire", "ampsoc-fw-basic", "ampsoc-fw-faulty"]),
+            dependencies: [
+                "AmpRemote", "AmpSystem", "AmpWire", "AmpVirtio", "ampsoc-fw-basic", "ampsoc-fw-faulty",
+                "ampsoc-fw-echo", "ampsoc-fw-client-sample", "ampsoc-fw-services", "ampsoc-fw-hostile",
+            ]),
         // Whole topologies with real processes: the host in-process and the ampsoc executable.
         .testTarget(
             name: "AmpIntegrationTests",
@@ -55,7 +80,15 @@ let package = Package(
                 "AmpRemoteproc", "AmpProfiles", "AmpWire", "AmpSystem", "AmpJSON",
                 "ampsoc", "ampsoc-fw-basic", "ampsoc-fw-faulty",
             ]),
+        // virtio rpmsg end to end: the host in-process with the rpmsg sample firmware, recovery included.
+        .testTarget(
+            name: "AmpRpmsgIntegrationTests",
+            dependencies: [
+                "AmpRemoteproc", "AmpProfiles", "AmpRpmsg", "AmpRpmsgVirtio", "AmpSystem", "AmpWire", "ampsoc-fw-echo",
+                "ampsoc-fw-client-sample",
+            ]),
         .testTarget(name: "AmpCLITests", dependencies: ["AmpCLI", "AmpWire", "AmpJSON", "ampsoc"]),
+        .testTarget(name: "AmpBenchTests", dependencies: ["AmpBench", "AmpCLI", "AmpSystem", "AmpJSON", "ampsoc", "ampsoc-bench-peer"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -36,6 +36,16 @@ public final class MessageLoop {
         case quit
     }
 
+    /// Why ``block(timeout:until:)`` returned.
+    enum BlockOutcome: Equatable {
+        /// The condition became true.
+        case conditionMet
+        /// The timeout passed first.
+        case timedOut
+        /// The host asked for an orderly stop; the caller should give up so the loop can stop.
+        case stopRequested
+    }
+
     /// A scheduled timer; ``cancel()`` it to stop it. Dropping the handle does not cancel the timer.
     public final class TimerHandle {
         fileprivate let id: UInt64
@@ -59,6 +69,8 @@ public final class MessageLoop {
         var deadline: UInt64
         /// Nanoseconds between firings; nil for a one-shot timer.
         let period: UInt64?
+        /// Whether it also runs while a callback blocks in ``block(timeout:until:)`` (the heartbeat).
+        let essential: Bool
         let action: () -> Void
     }
 
@@ -90,15 +102,22 @@ public final class MessageLoop {
     /// Runs `action` once, `delay` from now (at the first pass after the deadline).
     @discardableResult
     public func after(_ delay: Duration, _ action: @escaping () -> Void) -> TimerHandle {
-        schedule(deadline: MonotonicClock.nanoseconds() &+ MonotonicClock.nanoseconds(of: delay), period: nil, action)
+        schedule(deadline: MonotonicClock.nanoseconds() &+ MonotonicClock.nanoseconds(of: delay), period: nil, essential: false, action)
     }
 
     /// Runs `action` every `period` (at least ``minimumPeriod``), first one period from now. A loop that falls
     /// behind skips the missed firings rather than running them in a burst.
     @discardableResult
     public func every(_ period: Duration, _ action: @escaping () -> Void) -> TimerHandle {
+        every(period, essential: false, action)
+    }
+
+    /// ``every(_:_:)``; an `essential` timer also runs while a callback blocks in ``block(timeout:until:)``
+    /// (the runtime's heartbeat, so a sender waiting for a buffer does not look hung to the watchdog).
+    @discardableResult
+    func every(_ period: Duration, essential: Bool, _ action: @escaping () -> Void) -> TimerHandle {
         let nanoseconds = max(MonotonicClock.nanoseconds(of: period), MonotonicClock.nanoseconds(of: Self.minimumPeriod))
-        return schedule(deadline: MonotonicClock.nanoseconds() &+ nanoseconds, period: nanoseconds, action)
+        return schedule(deadline: MonotonicClock.nanoseconds() &+ nanoseconds, period: nanoseconds, essential: essential, action)
     }
 
     /// Runs `work` once, at the next pass.
@@ -177,13 +196,17 @@ public final class MessageLoop {
         let now = MonotonicClock.nanoseconds()
         while !quitRequested, let first = timers.first, first.deadline <= now {
             timers.removeFirst()
-            if let period = first.period {
-                var next = first.deadline &+ period
-                if next <= now { next = now &+ period }
-                insert(ScheduledTimer(id: first.id, deadline: next, period: period, action: first.action))
-            }
+            reschedule(first, now: now)
             first.action()
         }
+    }
+
+    /// Puts a periodic timer that just fired back in the queue (skipping missed firings).
+    private func reschedule(_ timer: ScheduledTimer, now: UInt64) {
+        guard let period = timer.period else { return }
+        var next = timer.deadline &+ period
+        if next <= now { next = now &+ period }
+        insert(ScheduledTimer(id: timer.id, deadline: next, period: period, essential: timer.essential, action: timer.action))
     }
 
     private func runReadyWork() {
@@ -198,22 +221,58 @@ public final class MessageLoop {
         }
     }
 
-    /// The doorbell's pending bits: polled when work is ready or a timer is due, otherwise waited for until
-    /// the next deadline (or forever without timers).
+    /// The doorbell's pending bits: polled when work is ready, a timer is due or bits taken by a blocked
+    /// callback (``block(timeout:until:)``) wait for dispatch, otherwise waited for until the next deadline (or
+    /// forever without timers).
     private func takeBits() throws(SystemError) -> UInt32 {
-        if !ready.isEmpty || quitRequested { return doorbell.takePending() }
+        if !ready.isEmpty || quitRequested || undispatchedBits != 0 { return doorbell.takePending() }
         guard let deadline = timers.first?.deadline else { return try doorbell.wait(timeout: nil) }
         let now = MonotonicClock.nanoseconds()
         if deadline <= now { return doorbell.takePending() }
         return try doorbell.wait(timeout: .nanoseconds(Int64(clamping: deadline - now)))
     }
 
+    // MARK: Blocking inside a callback
+
+    /// Blocks the current callback, as a blocking call on a single-core RTOS does, until `condition` holds, the
+    /// host requests a stop, or `timeout` passes. `condition` is checked first, then after every doorbell
+    /// wake-up and at least every `recheckEvery`. Meanwhile only essential timers (the heartbeat) run; the
+    /// bits taken from the doorbell are kept and dispatched by the loop as usual once the callback returns.
+    /// Throws only if sleeping on the doorbell fails.
+    func block(
+        timeout: Duration, recheckEvery: Duration = .milliseconds(50), until condition: () -> Bool
+    ) throws(SystemError) -> BlockOutcome {
+        let start = MonotonicClock.nanoseconds()
+        let deadline = start &+ MonotonicClock.nanoseconds(of: timeout)
+        let recheck = max(MonotonicClock.nanoseconds(of: recheckEvery), 1_000_000)
+        while true {
+            if condition() { return .conditionMet }
+            if stopRequested() { return .stopRequested }
+            let now = MonotonicClock.nanoseconds()
+            if now >= deadline { return .timedOut }
+            runDueEssentialTimers(now: now)
+            var wake = min(deadline, now &+ recheck)
+            if let next = timers.first(where: { $0.essential })?.deadline { wake = min(wake, next) }
+            let wait = wake > now ? wake - now : 0
+            undispatchedBits |= wait == 0 ? doorbell.takePending() : try doorbell.wait(timeout: .nanoseconds(Int64(clamping: wait)))
+        }
+    }
+
+    /// Runs the essential timers that are due, earliest first.
+    private func runDueEssentialTimers(now: UInt64) {
+        while let index = timers.firstIndex(where: { $0.essential }), timers[index].deadline <= now {
+            let timer = timers.remove(at: index)
+            reschedule(timer, now: now)
+            timer.action()
+        }
+    }
+
     // MARK: Timer queue
 
-    private func schedule(deadline: UInt64, period: UInt64?, _ action: @escaping () -> Void) -> TimerHandle {
+    private func schedule(deadline: UInt64, period: UInt64?, essential: Bool, _ action: @escaping () -> Void) -> TimerHandle {
         let id = nextTimerID
         nextTimerID += 1
-        insert(ScheduledTimer(id: id, deadline: deadline, period: period, action: action))
+        insert(ScheduledTimer(id: id, deadline: deadline, period: period, essential: essential, action: action))
         return TimerHandle(id: id, loop: self)
     }
 

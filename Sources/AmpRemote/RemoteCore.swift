@@ -27,6 +27,8 @@ public final class RemoteCore {
     let toHost: Doorbell
     let addressMap: AddressMap
     let traceLog: TraceLog
+    /// The virtio rpmsg device, created on first use (see RpmsgCoreAccess.swift).
+    var rpmsgDevice: RpmsgRemoteDevice?
 
     /// The remote processor's name (`AMPSOC_RPROC`).
     public var rprocName: String { environment.rprocName }
@@ -137,7 +139,7 @@ public final class RemoteCore {
         guard period > 0 else { return }
         let heartbeat = control.heartbeat
         heartbeat.increment()
-        loop.every(.milliseconds(Int64(period))) { heartbeat.increment() }
+        loop.every(.milliseconds(Int64(period)), essential: true) { heartbeat.increment() }
     }
 
     // MARK: Doorbells and state

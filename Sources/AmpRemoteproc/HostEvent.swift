@@ -14,6 +14,19 @@ public enum HostEvent: Sendable, Equatable {
     case error(rproc: String?, message: String)
     /// Informational message (loading, allocation warnings).
     case info(rproc: String?, message: String)
+    /// An rpmsg channel was created (a name-service announcement, or locally) or destroyed (announcement,
+    /// locally, or because the remote stopped or crashed). `src` is ANY (0xFFFFFFFF, shown as -1 in JSON, as
+    /// Linux's channel device names show it) for channels the remote announced.
+    case channel(rproc: String, action: ChannelAction, name: String, src: UInt32, dst: UInt32)
+    /// A line written by a host rpmsg driver (Linux's `dev_info` on the channel device); `channel` is the
+    /// channel's device name, e.g. "ipu.vdev0.rpmsg-client-sample.-1.1024".
+    case driver(driver: String, channel: String, text: String)
+
+    /// What happened to an rpmsg channel.
+    public enum ChannelAction: String, Sendable, Equatable {
+        case create
+        case destroy
+    }
 
     /// The one-line JSON object of `--events json`.
     public var json: JSONValue {
@@ -30,6 +43,13 @@ public enum HostEvent: Sendable, Equatable {
             .object(["event": "error", "rproc": rproc.map { .string($0) } ?? .null, "message": .string(message)])
         case .info(let rproc, let message):
             .object(["event": "info", "rproc": rproc.map { .string($0) } ?? .null, "message": .string(message)])
+        case .channel(let rproc, let action, let name, let src, let dst):
+            .object([
+                "event": "channel", "action": .string(action.rawValue), "rproc": .string(rproc), "name": .string(name),
+                "src": .int(Int64(Int32(bitPattern: src))), "dst": .int(Int64(Int32(bitPattern: dst))),
+            ])
+        case .driver(let driver, let channel, let text):
+            .object(["event": "driver", "driver": .string(driver), "channel": .string(channel), "text": .string(text)])
         }
     }
 
@@ -42,6 +62,10 @@ public enum HostEvent: Sendable, Equatable {
         case .coredump(let rproc, let path): "\(rproc): coredump written to \(path)"
         case .error(let rproc, let message): "\(rproc.map { "\($0): " } ?? "")error: \(message)"
         case .info(let rproc, let message): "\(rproc.map { "\($0): " } ?? "")\(message)"
+        case .channel(let rproc, let action, let name, let src, let dst):
+            "\(rproc): rpmsg channel \(name) \(action == .create ? "created" : "destroyed"): "
+                + "src 0x\(String(src, radix: 16)), dst 0x\(String(dst, radix: 16))"
+        case .driver(let driver, let channel, let text): "\(driver) \(channel): \(text)"
         }
     }
 }

@@ -1,4 +1,6 @@
 import AmpProfiles
+import AmpRpmsg
+import AmpRpmsgVirtio
 import AmpSystem
 import AmpWire
 import Glibc
@@ -47,6 +49,10 @@ public final class RemoteProcessor {
     public var pid: Int32? { session?.process.pid }
     /// The running session, for live views (memory, trace, table).
     var liveSession: RemoteSession? { session }
+    /// The virtio rpmsg links of the current boot, one per rpmsg vdev (empty when offline).
+    public var rpmsgLinks: [VirtioRpmsgLink] { session?.rpmsg.links ?? [] }
+    /// The rpmsg cores of the current boot's links that are up (empty when offline, crashed or stopping).
+    public var rpmsgBuses: [RpmsgBus] { session?.rpmsg.buses.filter(\.isUp) ?? [] }
 
     // MARK: Power references
 
@@ -73,7 +79,9 @@ public final class RemoteProcessor {
         }
         powerCount -= 1
         guard powerCount == 0 else { return }
+        context.drainRpmsgEvents()
         stop(crashed: state == .crashed, orderly: state == .running)
+        context.drainRpmsgEvents()
         releaseSession()
         setState(.offline)
     }
@@ -143,11 +151,14 @@ public final class RemoteProcessor {
     /// Reports a crash of a running processor (rproc_report_crash). Ignored unless running.
     public func reportCrash(type: String, detail: String) {
         guard state == .running else { return }
+        // What the remote's links reported before the crash comes first.
+        context.drainRpmsgEvents()
         crashCount += 1
         setState(.crashed)
         context.sink.emit(.crash(rproc: name, type: type, detail: detail))
-        // The core is halted at once; recovery (now or later) restarts it.
+        // The core is halted at once (its rpmsg channels go first); recovery (now or later) restarts it.
         session?.halt()
+        context.drainRpmsgEvents()
         guard recoveryEnabled else { return }
         let now = MonotonicClock.nanoseconds()
         recentCrashTimes = recentCrashTimes.filter { now - $0 < 10_000_000_000 } + [now]
@@ -212,6 +223,11 @@ public final class RemoteProcessor {
             reportCrash(type: crash.type, detail: crash.detail)
             return
         }
+        if let violation = session.rpmsg.takeFailure() {
+            // The host never trusts a remote: a broken virtio protocol is a fatal error of that remote.
+            reportCrash(type: ControlBlock.CrashType.fatalError.name, detail: "rpmsg protocol violation: \(violation)")
+            return
+        }
         if profile.watchdogTimeoutMs > 0, session.heartbeatStalled(now: now, timeoutMs: profile.watchdogTimeoutMs) {
             reportCrash(type: "watchdog", detail: "no heartbeat for \(profile.watchdogTimeoutMs) ms")
         }
@@ -228,7 +244,9 @@ public final class RemoteProcessor {
     /// Final stop when the host exits: whatever the state, the process is stopped and the segment released.
     func tearDown() {
         if session != nil {
+            context.drainRpmsgEvents()
             stop(crashed: state == .crashed, orderly: state == .running)
+            context.drainRpmsgEvents()
             releaseSession()
         }
         powerCount = 0

@@ -3,8 +3,13 @@ import AmpSystem
 import AmpWire
 import Glibc
 
-/// One boot of a remote processor: its shared-memory segment with the loaded firmware, its doorbells and
-/// its firmware process. Created by ``RemoteProcessor`` at start, released at stop; a recovery makes a new one.
+/// One boot of a remote processor: its shared-memory segment with the loaded firmware, its doorbells, its
+/// firmware process and its virtio rpmsg devices. Created by ``RemoteProcessor`` at start, released at stop; a
+/// recovery makes a new one.
+///
+/// Order (as Linux's rproc_start / rproc_stop): spawn, then the rpmsg devices (the remote waits for DRIVER_OK);
+/// on every way down (orderly stop, halt, release) the rpmsg devices go first (channels destroyed, drivers'
+/// remove runs), then the process is stopped or killed, then the segment is unlinked.
 final class RemoteSession {
     let rproc: String
     let segment: SharedMemorySegment
@@ -14,6 +19,10 @@ final class RemoteSession {
     let process: ChildProcess
     /// Host-to-remote doorbell (the host rings it).
     let toRemote: Doorbell
+    /// Remote-to-host doorbell (the rpmsg service thread waits on it).
+    let toHost: Doorbell
+    /// The virtio rpmsg devices (one link per rpmsg vdev).
+    let rpmsg: VirtioRpmsgSubdevice
     /// Eventfds passed to the firmware process (eventfd doorbells only).
     private let eventFDs: [EventFD]
     /// Warnings from loading (skipped resources, segments outside the memory map).
@@ -26,7 +35,8 @@ final class RemoteSession {
 
     private init(
         rproc: String, segment: SharedMemorySegment, memoryMap: RemoteMemoryMap, allocation: ResourceAllocation,
-        firmware: FirmwareImage, process: ChildProcess, toRemote: Doorbell, eventFDs: [EventFD], warnings: [String]
+        firmware: FirmwareImage, process: ChildProcess, toRemote: Doorbell, toHost: Doorbell, rpmsg: VirtioRpmsgSubdevice,
+        eventFDs: [EventFD], warnings: [String]
     ) {
         self.rproc = rproc
         self.segment = segment
@@ -35,6 +45,8 @@ final class RemoteSession {
         self.firmware = firmware
         self.process = process
         self.toRemote = toRemote
+        self.toHost = toHost
+        self.rpmsg = rpmsg
         self.eventFDs = eventFDs
         self.warnings = warnings
         self.lastHeartbeatChange = MonotonicClock.nanoseconds()
@@ -65,20 +77,26 @@ final class RemoteSession {
 
         var eventFDs = [EventFD]()
         let kind: Doorbell.Kind
+        let toHostKind: Doorbell.Kind
         var doorbellVariable = "futex"
         var inherit = [(from: Int32, to: Int32)]()
         switch profile.doorbell {
         case .futex:
             kind = .futex
+            toHostKind = .futex
         case .eventfd:
             let (toRemoteFD, toHostFD) = try system { () throws(SystemError) in (try EventFD(), try EventFD()) }
             eventFDs = [toRemoteFD, toHostFD]
             kind = .eventfd(toRemoteFD)
+            toHostKind = .eventfd(toHostFD)
             inherit = [(toRemoteFD.fileDescriptor, 3), (toHostFD.fileDescriptor, 4)]
             doorbellVariable = "eventfd:3,4"
         }
-        let toRemote = try system { () throws(SystemError) in
-            try Doorbell(segment: segment, mailboxOffset: ControlBlock.mailboxToRemoteOffset, kind: kind)
+        let (toRemote, toHost) = try system { () throws(SystemError) in
+            (
+                try Doorbell(segment: segment, mailboxOffset: ControlBlock.mailboxToRemoteOffset, kind: kind),
+                try Doorbell(segment: segment, mailboxOffset: ControlBlock.mailboxToHostOffset, kind: toHostKind)
+            )
         }
         try system { () throws(SystemError) in
             try segment.atomicWord(at: ControlBlock.hostStateOffset).store(ControlBlock.HostState.released.rawValue)
@@ -95,16 +113,29 @@ final class RemoteSession {
                 executable: firmware.path, arguments: profile.firmwareArguments, environment: environment,
                 inheritFDs: inherit)
         }
+        let rpmsg: VirtioRpmsgSubdevice
+        do {
+            rpmsg = try VirtioRpmsgSubdevice.start(
+                rproc: rproc, allocation: allocation, segment: segment, toRemote: toRemote, toHost: toHost,
+                context: context)
+        } catch {
+            _ = try? process.signal(SIGKILL)
+            _ = try? process.waitForExit(timeout: .seconds(5))
+            try? segment.unlink()
+            throw error
+        }
         return RemoteSession(
             rproc: rproc, segment: segment, memoryMap: memoryMap, allocation: allocation, firmware: firmware,
-            process: process, toRemote: toRemote, eventFDs: eventFDs, warnings: allocation.warnings + loadWarnings)
+            process: process, toRemote: toRemote, toHost: toHost, rpmsg: rpmsg, eventFDs: eventFDs,
+            warnings: allocation.warnings + loadWarnings + rpmsg.warnings)
     }
 
     // MARK: Stopping
 
-    /// Stops the process. Orderly: ask through the control block and wait up to `timeout`, then SIGTERM and,
-    /// after a second, SIGKILL. Not orderly: SIGKILL at once. Always reaps.
+    /// Stops the process, after taking the rpmsg devices down. Orderly: ask through the control block and wait
+    /// up to `timeout`, then SIGTERM and, after a second, SIGKILL. Not orderly: SIGKILL at once. Always reaps.
     func stop(orderly: Bool, timeout: Duration) {
+        rpmsg.stop()
         if orderly, reap() == nil {
             if let host = try? segment.atomicWord(at: ControlBlock.hostStateOffset),
                 let request = try? segment.atomicWord(at: ControlBlock.stopRequestOffset)
@@ -123,8 +154,9 @@ final class RemoteSession {
         }
     }
 
-    /// Kills the process at once (the core halts) and reaps it.
+    /// Takes the rpmsg devices down, then kills the process at once (the core halts) and reaps it.
     func halt() {
+        rpmsg.stop()
         _ = try? process.signal(SIGKILL)
         if let status = try? process.waitForExit(timeout: .seconds(5)) { exitStatus = status }
     }
@@ -138,8 +170,9 @@ final class RemoteSession {
         return exitStatus
     }
 
-    /// Releases everything: the process (killed if still alive), the segment name and mapping.
+    /// Releases everything: the rpmsg devices, the process (killed if still alive), the segment name and mapping.
     func release() {
+        rpmsg.stop()
         if reap() == nil { halt() }
         try? segment.unlink()
         _ = eventFDs

@@ -1,10 +1,12 @@
 import AmpProfiles
+import AmpRpmsg
 import AmpSystem
 import Glibc
 import Synchronization
 
 /// The host side of an emulated SoC: every remote processor of a profile, boot dependencies, and the main
-/// loop that watches firmware processes (pidfds), crash reports, watchdogs and trace buffers.
+/// loop that watches firmware processes (pidfds), crash reports, watchdogs and trace buffers, and reports
+/// what the rpmsg links of every remote do (channels, driver output, drops, violations).
 ///
 /// Threading: construct it, boot and run it on one thread (the "main loop thread"); firmware processes are
 /// spawned from that thread, so it must live as long as they do (they die with it through PR_SET_PDEATHSIG).
@@ -21,6 +23,16 @@ public final class SoCHost {
     private let stopFlag = StopFlag()
     /// How often processors are polled (crash reports, watchdog, trace) while nothing else happens.
     public var tickInterval: Duration = .milliseconds(20)
+    /// Host rpmsg drivers, shared by every virtio rpmsg link of every remote (Linux's rpmsg bus type).
+    /// ``rpmsgClientSample`` is registered; register more before booting.
+    public var rpmsgRegistry: RpmsgDriverRegistry { context.rpmsgRegistry }
+    /// The host's rpmsg client sample driver (binds to "rpmsg-client-sample" channels).
+    public let rpmsgClientSample = RpmsgClientSampleDriver()
+    /// How long blocking rpmsg sends of links created from now on wait for a buffer (Linux: 15 s).
+    public var rpmsgSendTimeout: Duration {
+        get { context.rpmsgSendTimeout }
+        set { context.rpmsgSendTimeout = newValue }
+    }
 
     /// Why ``run(until:signals:)`` returned.
     public enum StopReason: Equatable, Sendable {
@@ -35,14 +47,17 @@ public final class SoCHost {
     ) throws(SystemError) {
         self.profile = profile
         self.instance = SegmentNames.sanitize(instance ?? profile.name)
+        let wakeFD = try EventFD()
+        self.wakeFD = wakeFD
         let context = HostContext(
             instance: self.instance, profilePath: profile.sourcePath, environment: environment, sink: sink,
-            coredumpDirectory: coredumpDirectory, stopTimeout: stopTimeout)
+            coredumpDirectory: coredumpDirectory, stopTimeout: stopTimeout, wakeMainLoop: { try? wakeFD.signal() })
         self.context = context
         remoteProcessors = profile.remoteProcessors.map { RemoteProcessor(profile: $0, context: context) }
         epoll = try Epoll()
-        wakeFD = try EventFD()
         try epoll.add(wakeFD.fileDescriptor, events: .readable)
+        // A fresh registry has no drivers, so registering the first one cannot clash.
+        try? context.rpmsgRegistry.register(rpmsgClientSample)
     }
 
     /// The remote processor named `name`.
@@ -108,6 +123,7 @@ public final class SoCHost {
     /// Stops every processor (dependents before their dependencies) and releases all shared memory.
     public func tearDown() {
         for rproc in shutdownOrder() { rproc.tearDown() }
+        context.drainRpmsgEvents()
     }
 
     /// Processors ordered so that each comes before the processors it boots after.
@@ -154,9 +170,11 @@ public final class SoCHost {
                     rproc.processExited()
                 }
             }
+            context.drainRpmsgEvents()
             if stopFlag.isSet { return .requested }
             let tick = MonotonicClock.nanoseconds()
             for rproc in remoteProcessors { rproc.poll(now: tick) }
+            context.drainRpmsgEvents()
             onTick?()
         }
     }

@@ -15,7 +15,7 @@ extension ProfileTests {
         #expect(
             ipu
                 == RemoteProcessorProfile(
-                    name: "ipu", coreType: "cortex-m3", cores: 2, firmware: "ampsoc-fw-basic", firmwareArguments: [],
+                    name: "ipu", coreType: "cortex-m3", cores: 2, firmware: "ampsoc-fw-services", firmwareArguments: [],
                     memory: [
                         MemoryRegionProfile(name: "text", kind: .carveout, da: 0x0000_0000, pa: 0x9D00_0000, size: 0x10_0000),
                         MemoryRegionProfile(name: "data", kind: .carveout, da: 0x8000_0000, pa: 0x9D10_0000, size: 0x10_0000),
@@ -30,7 +30,7 @@ extension ProfileTests {
         #expect(
             dsp
                 == RemoteProcessorProfile(
-                    name: "dsp", coreType: "c64x", cores: 1, firmware: "ampsoc-fw-basic",
+                    name: "dsp", coreType: "c64x", cores: 1, firmware: "ampsoc-fw-echo",
                     memory: [
                         MemoryRegionProfile(name: "text", kind: .carveout, da: 0x2000_0000, pa: 0x9C00_0000, size: 0x10_0000),
                         MemoryRegionProfile(name: "data", kind: .carveout, da: 0x8000_0000, pa: 0x9C10_0000, size: 0x10_0000),
@@ -58,12 +58,13 @@ extension ProfileTests {
         #expect(profile.autoBootOrder == ["adsp", "modem"])
     }
 
-    /// The sample firmware needs a carveout holding 0x9F000000...0x9F0FFFFF in every shipped map.
+    /// Every shipped profile runs the sample firmwares, whose shared table needs a carveout holding
+    /// 0x9F000000...0x9F0FFFFF in every map.
     @Test(arguments: ["omap4.json", "msm8960-virtio.json"])
     func shippedProfilesHaveTheFirmwareIPCCarveout(file: String) throws {
         let profile = try ProfileDecoder.load(path: Self.profilesDirectory + "/" + file)
         for remote in profile.remoteProcessors {
-            #expect(remote.firmware == "ampsoc-fw-basic")
+            #expect(["ampsoc-fw-basic", "ampsoc-fw-services", "ampsoc-fw-echo"].contains(remote.firmware))
             let ipc = remote.memory.first { $0.kind == .carveout && $0.contains(da: 0x9F00_0000, count: 0x10_0000) }
             #expect(ipc != nil, "\(file): \(remote.name) has no carveout covering 0x9F000000...0x9F0FFFFF")
         }

@@ -1,5 +1,7 @@
-// The resource table shared by the sample firmware (ampsoc-fw-basic, ampsoc-fw-faulty), placed in the ELF
-// section `.resource_table` where the host's loader (like Linux remoteproc) looks for it.
+// The resource table shared by the sample firmware (ampsoc-fw-basic, -faulty, and the rpmsg samples -echo,
+// -client-sample, -services, -hostile), placed in the ELF section `.resource_table` where the host's loader
+// (like Linux remoteproc) looks for it. The rpmsg samples drive its vdev: vring0 carries their messages to the
+// host, vring1 the host's messages to them.
 //
 // Byte layout (200 bytes, every field a native-endian u32 unless marked; see docs/firmware.md):
 //
