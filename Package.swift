@@ -41,8 +41,10 @@ let package = Package(
         .executableTarget(name: "ampsoc-bench-peer", dependencies: ["AmpBench"], path: "Sources/ampsoc-bench-peer"),
         // Sample firmware (remote-core executables built on AmpRemote) and the resource table they share.
         .target(name: "AmpSampleTable", path: "firmware-samples/Common"),
-        .executableTarget(name: "ampsoc-fw-basic", dependencies: ["AmpRemote", "AmpSampleTable"], path: "firmware-samples/basic"),
-        .executableTarget(name: "ampsoc-fw-faulty", dependencies: ["AmpRemote", "AmpSampleTable"], path: "firmware-samples/faulty"),
+        .executableTarget(
+            name: "ampsoc-fw-basic", dependencies: ["AmpRemote", "AmpSampleTable", "AmpSampleSupport"], path: "firmware-samples/basic"),
+        .executableTarget(
+            name: "ampsoc-fw-faulty", dependencies: ["AmpRemote", "AmpSampleTable", "AmpSampleSupport"], path: "firmware-samples/faulty"),
         // rpmsg sample firmware: echo, the peer of Linux's rpmsg_client_sample, several services, a hostile device.
         .target(name: "AmpSampleSupport", dependencies: ["AmpRemote"], path: "firmware-samples/Support"),
         .executableTarget(
@@ -55,6 +57,10 @@ let package = Package(
         .executableTarget(
             name: "ampsoc-fw-hostile", dependencies: ["AmpRemote", "AmpSampleTable", "AmpSampleSupport", "AmpWire"],
             path: "firmware-samples/hostile"),
+        // The remote end of `ampsoc bench`'s full-stack column: an echo service and a counting sink.
+        .executableTarget(
+            name: "ampsoc-fw-bench", dependencies: ["AmpRemote", "AmpSampleTable", "AmpSampleSupport", "AmpWire"],
+            path: "firmware-samples/bench"),
 
         .testTarget(name: "AmpWireTests", dependencies: ["AmpWire"]),
         .testTarget(name: "AmpJSONTests", dependencies: ["AmpJSON"]),
@@ -85,10 +91,12 @@ let package = Package(
             name: "AmpRpmsgIntegrationTests",
             dependencies: [
                 "AmpRemoteproc", "AmpProfiles", "AmpRpmsg", "AmpRpmsgVirtio", "AmpSystem", "AmpWire", "ampsoc-fw-echo",
-                "ampsoc-fw-client-sample",
+                "ampsoc-fw-client-sample", "ampsoc-fw-hostile",
             ]),
         .testTarget(name: "AmpCLITests", dependencies: ["AmpCLI", "AmpWire", "AmpJSON", "ampsoc"]),
-        .testTarget(name: "AmpBenchTests", dependencies: ["AmpBench", "AmpCLI", "AmpSystem", "AmpJSON", "ampsoc", "ampsoc-bench-peer"]),
+        .testTarget(
+            name: "AmpBenchTests",
+            dependencies: ["AmpBench", "AmpCLI", "AmpSystem", "AmpJSON", "ampsoc", "ampsoc-bench-peer", "ampsoc-fw-bench"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -85,8 +85,11 @@ extension RpmsgRemoteDevice {
             head: buffer.head, session: session, payload: payload)
         endpoint.callback(message)
         if message.state == .delivering {
-            // Copy the payload out only if the callback kept a reference to the message.
-            message.leaveBuffer(keepCopy: !isKnownUniquelyReferenced(&message), state: .returned)
+            // Copy the payload out only if the callback kept a reference to the message. (Asked before the
+            // call: `&message` inside the call's arguments makes `swift build -c release` crash in SIL
+            // verification, "read-only scope invalidated by a local write".)
+            let keptElsewhere = !isKnownUniquelyReferenced(&message)
+            message.leaveBuffer(keepCopy: keptElsewhere, state: .returned)
             // After a device reset during the callback the buffer belongs to rings that no longer exist.
             if message.session == session { returnRxBuffer(buffer.head) }
         }

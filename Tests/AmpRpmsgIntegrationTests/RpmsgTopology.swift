@@ -50,11 +50,12 @@ final class RpmsgTopology {
 
     /// - Parameters:
     ///   - ipuFirmware / dspFirmware: product names of the firmware each remote runs.
+    ///   - ipuArguments / dspArguments: their command-line arguments.
     ///   - label: part of the instance name (segment names), unique per test.
     ///   - configure: runs before anything boots (register host drivers here).
     init(
         ipuFirmware: String = "ampsoc-fw-client-sample", dspFirmware: String = "ampsoc-fw-echo",
-        dspArguments: [String] = [], label: String,
+        ipuArguments: [String] = [], dspArguments: [String] = [], label: String,
         configure: (SoCHost) throws -> Void = { _ in }
     ) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("ampsoc-rpmsg-\(UUID().uuidString)")
@@ -72,7 +73,7 @@ final class RpmsgTopology {
             "soc": "omap4rpmsg", "description": "omap4-like topology for rpmsg tests",
             "host": ["coreType": "cortex-a9", "cores": 2],
             "remoteprocs": [
-                remote("ipu", firmware: ipuFirmware, doorbell: "futex", memory: Self.ipuMemory),
+                remote("ipu", firmware: ipuFirmware, arguments: ipuArguments, doorbell: "futex", memory: Self.ipuMemory),
                 remote("dsp", firmware: dspFirmware, arguments: dspArguments, doorbell: "eventfd", memory: Self.dspMemory),
             ],
         ]

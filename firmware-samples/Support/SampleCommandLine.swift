@@ -39,6 +39,12 @@ public struct SampleCommandLine {
         return option
     }
 
+    /// The value after `option` as given, or nil when the arguments end there (for values the other
+    /// helpers do not cover; the caller checks it and calls ``fail(_:)`` with its own message).
+    public mutating func value(after option: String) -> String? {
+        remaining.popFirst()
+    }
+
     /// The value after `option`: a whole number in `range`.
     public mutating func number(for option: String, in range: ClosedRange<Int64>) -> Int64 {
         guard let text = remaining.popFirst(), let value = Int64(text), range.contains(value) else {

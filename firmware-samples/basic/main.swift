@@ -7,49 +7,15 @@
 // from the AmpSampleTable target.
 
 import AmpRemote
+import AmpSampleSupport
 import AmpSampleTable
-import Glibc
 
-/// Command-line options of the basic sample.
-struct BasicOptions {
-    var tickMilliseconds: Int64 = 1000
-
-    static let usage = "usage: ampsoc-fw-basic [--tick-ms MILLISECONDS]"
-
-    /// Parses `arguments` (without argv[0]); on a bad option prints the problem and the usage, and exits 2.
-    static func parse(_ arguments: [String]) -> BasicOptions {
-        var options = BasicOptions()
-        var remaining = arguments[...]
-        while let option = remaining.popFirst() {
-            switch option {
-            case "--tick-ms":
-                guard let text = remaining.popFirst(), let value = Int64(text), value >= 1, value <= 86_400_000 else {
-                    fail("--tick-ms needs a number of milliseconds, 1...86400000")
-                }
-                options.tickMilliseconds = value
-            case "-h", "--help":
-                print(usage)
-                exit(0)
-            default:
-                fail("unknown option \"\(option)\"")
-            }
-        }
-        return options
-    }
-
-    static func fail(_ message: String) -> Never {
-        writeToStandardError("ampsoc-fw-basic: \(message)\n\(usage)\n")
-        exit(RemoteExitCode.usage)
-    }
-
-    /// Writes `text` to stderr (`write(2)`; the C `stderr` global is off limits in Swift 6 mode).
-    static func writeToStandardError(_ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-    }
+var commandLine = SampleCommandLine(program: "ampsoc-fw-basic", usage: "usage: ampsoc-fw-basic \(TickSampleOptions.usage)")
+var options = TickSampleOptions()
+while let option = commandLine.next() {
+    if options.accept(option, from: &commandLine) { continue }
+    commandLine.unknown(option)
 }
-
-let options = BasicOptions.parse(Array(CommandLine.arguments.dropFirst()))
 
 RemoteCore.run { core in
     core.trace("ampsoc-fw-basic: boot on \(core.rprocName) (generation \(core.environment.generation))")

@@ -1,4 +1,4 @@
-import AmpRemote
+import AmpSampleSupport
 import Glibc
 
 /// Command-line options of ampsoc-fw-faulty: which misbehaviour to show, when, and whether only once.
@@ -26,42 +26,39 @@ struct FaultOptions {
     /// Milliseconds between "tick N" traces.
     var tickMilliseconds: Int64 = 1000
 
+    static let program = "ampsoc-fw-faulty"
     static let usage = """
         usage: ampsoc-fw-faulty [--crash fatal|mmufault|exit|hang|segv] [--after SECONDS] [--once-marker PATH] \
-        [--tick-ms MILLISECONDS]
+        \(TickSampleOptions.usage)
         """
 
     /// Parses `arguments` (without argv[0]); on a bad option prints the problem and the usage, and exits 2.
     static func parse(_ arguments: [String]) -> FaultOptions {
         var options = FaultOptions()
-        var remaining = arguments[...]
-        while let option = remaining.popFirst() {
+        var commandLine = SampleCommandLine(program: program, usage: usage, arguments: arguments)
+        var ticks = TickSampleOptions()
+        while let option = commandLine.next() {
+            if ticks.accept(option, from: &commandLine) { continue }
             switch option {
             case "--crash":
-                let kinds = Crash.allCases.map(\.rawValue).joined(separator: "|")
-                guard let text = remaining.popFirst() else { fail("--crash needs one of \(kinds)") }
-                guard let crash = Crash(rawValue: text) else { fail("--crash \"\(text)\" is not one of \(kinds)") }
-                options.crash = crash
+                options.crash = commandLine.choice(for: option, Crash.self)
             case "--after":
-                guard let text = remaining.popFirst(), let value = Double(text), value.isFinite, value >= 0, value <= 86_400 else {
-                    fail("--after needs a number of seconds, 0...86400")
+                guard let text = commandLine.value(after: option), let value = Double(text), value.isFinite, value >= 0,
+                    value <= 86_400
+                else {
+                    commandLine.fail("--after needs a number of seconds, 0...86400")
                 }
                 options.afterSeconds = value
             case "--once-marker":
-                guard let path = remaining.popFirst(), !path.isEmpty else { fail("--once-marker needs a path") }
-                options.onceMarker = path
-            case "--tick-ms":
-                guard let text = remaining.popFirst(), let value = Int64(text), value >= 1, value <= 86_400_000 else {
-                    fail("--tick-ms needs a number of milliseconds, 1...86400000")
+                guard let path = commandLine.value(after: option), !path.isEmpty else {
+                    commandLine.fail("--once-marker needs a path")
                 }
-                options.tickMilliseconds = value
-            case "-h", "--help":
-                print(usage)
-                exit(0)
+                options.onceMarker = path
             default:
-                fail("unknown option \"\(option)\"")
+                commandLine.unknown(option)
             }
         }
+        options.tickMilliseconds = ticks.tickMilliseconds
         return options
     }
 
@@ -81,14 +78,8 @@ struct FaultOptions {
         Self.fail("cannot create --once-marker \(onceMarker): \(String(cString: strerror(error)))")
     }
 
+    /// Prints the problem and the usage on stderr and exits with status 2, as a bad option does.
     static func fail(_ message: String) -> Never {
-        writeToStandardError("ampsoc-fw-faulty: \(message)\n\(usage)\n")
-        exit(RemoteExitCode.usage)
-    }
-
-    /// Writes `text` to stderr (`write(2)`; the C `stderr` global is off limits in Swift 6 mode).
-    static func writeToStandardError(_ text: String) {
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        SampleCommandLine(program: program, usage: usage, arguments: []).fail(message)
     }
 }

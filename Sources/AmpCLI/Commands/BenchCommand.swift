@@ -1,24 +1,27 @@
 import AmpBench
 import AmpJSON
 
-/// `ampsoc bench [--json] [--quick]`: host<->remote latency and throughput beside baselines measured in the
-/// same run (raw shared memory with the same doorbell, a SOCK_SEQPACKET socket pair), with the ratios the
-/// targets are stated in. What is measured and how is in docs/benchmark.md.
+/// `ampsoc bench [--json] [--quick]`: host<->remote latency and throughput over the full stack
+/// (``FullStackBenchTransport``: an in-process host and a remote running ampsoc-fw-bench) beside baselines
+/// measured in the same run (raw shared memory with the same doorbell, a SOCK_SEQPACKET socket pair), with the
+/// ratios the targets are stated in, and the idle topology's CPU use. What is measured and how is in
+/// docs/benchmark.md.
 enum BenchCommand {
     static var spec: CommandSpec {
         CommandSpec(
             name: "bench",
             summary: "Measure round-trip latency and one-way throughput against same-run baselines.",
             discussion: """
-                Columns: "ampsoc" (the full stack: rpmsg header, vring, doorbell), "raw" (shared memory with the \
-                same doorbell: ping-pong slots for round trips, an SPSC ring of 512-byte slots for throughput), \
-                and "seqpacket" (an AF_UNIX SOCK_SEQPACKET socket pair). Each column talks to its own peer \
-                process (ampsoc-bench-peer, next to this executable). Round trips: median and p99 of 20,000 timed \
+                Columns: "ampsoc" (the full stack: rpmsg header, vring, doorbell, with a remote core running \
+                ampsoc-fw-bench, next to this executable or at $AMPSOC_BENCH_FIRMWARE), "raw" (shared memory \
+                with the same doorbell: ping-pong slots for round trips, an SPSC ring of 512-byte slots for \
+                throughput), and "seqpacket" (an AF_UNIX SOCK_SEQPACKET socket pair); the baselines talk to \
+                ampsoc-bench-peer, next to this executable. Round trips: median and p99 of 20,000 timed \
                 iterations at 16 and 496 bytes. Throughput: messages per second and MB/s over about a second. \
-                Targets: round trip <= 2x raw; one-way 496 B >= 8x seqpacket and >= 50% of raw; idle topology \
-                below 2% of one core. Missed targets are reported, not an error. Measurements that need the full \
-                stack print as n/a (null in JSON) until it is available. Takes about 5 s for the two baselines on a \
-                2-CPU machine; every measurement is time-capped, so a run stays well under 60 s.
+                Idle: CPU use of the ampsoc topology over 2 s without traffic. Targets: round trip <= 2x raw; \
+                one-way 496 B >= 8x seqpacket and >= 50% of raw; idle topology below 2% of one core. Missed \
+                targets are reported, not an error. Takes about 10 s on a 2-CPU machine (release build); every \
+                measurement is time-capped, so a run stays well under 60 s.
                 """,
             options: [
                 .flag("json", help: "Print one JSON object (the format is in docs/benchmark.md) instead of the tables."),
@@ -32,7 +35,10 @@ enum BenchCommand {
         let configuration: BenchConfiguration = invocation.arguments.has("quick") ? .quick : .standard
         let report: BenchReport
         do {
-            report = try BenchRunner(configuration: configuration).run { step in
+            let runner = BenchRunner(configuration: configuration) { () throws(BenchError) -> any BenchTransport in
+                try FullStackBenchTransport.start()
+            }
+            report = try runner.run { step in
                 if !json { invocation.console.err("ampsoc bench: \(step)...") }
             }
         } catch {
