@@ -39,6 +39,10 @@ extension BenchTests {
         #expect(result.standardError == "ampsoc bench: measuring raw shared memory...\nampsoc bench: measuring SOCK_SEQPACKET...\n"
             + "ampsoc bench: measuring the ampsoc stack...\n")
         let lines = result.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.first?.hasPrefix("ampsoc bench: ") == true)
+        #expect(lines.contains("Round trip, median / p99 in microseconds (lower is better)"))
+        #expect(lines.contains("One way, messages/s and MB/s (higher is better)"))
+        #expect(lines.contains { $0.hasPrefix("  one-way 496 B >= 8x SOCK_SEQPACKET") })
         let rows = lines.filter { $0.hasPrefix("  16 B ") || $0.hasPrefix("  496 B ") }
         #expect(rows.count == 4)
         // Every row starts with a measured ampsoc value ("12.34 / 56.78" or "123.4k  5.6"); no "n/a" is left
@@ -54,6 +58,8 @@ extension BenchTests {
         for target in targets {
             #expect(target.hasSuffix(" PASS") || target.hasSuffix(" FAIL"), "\(target)")
         }
+        #expect(try BenchTestSupport.segments(createdBy: result.pid).isEmpty)
+        #expect(BenchTestSupport.benchPeers(startedBy: result.pid).isEmpty)
         #expect(Self.benchFirmware(hostedBy: result.pid).isEmpty)
     }
 
