@@ -175,7 +175,6 @@ final class RemoteSession {
         rpmsg.stop()
         if reap() == nil { halt() }
         try? segment.unlink()
-        _ = eventFDs
     }
 
     // MARK: Monitoring

@@ -24,12 +24,10 @@ public struct ByteWriter: Sendable {
 
     /// Copies `data` to `offset`.
     public mutating func put<C: Collection>(bytes data: C, at offset: Int) where C.Element == UInt8 {
-        ensure(offset + data.count)
-        var index = offset
-        for byte in data {
-            bytes[index] = byte
-            index += 1
-        }
+        let count = data.count
+        ensure(offset + count)
+        // A same-length range replacement: one block copy for contiguous sources, not a loop of stores.
+        bytes.replaceSubrange(offset..<(offset + count), with: data)
     }
 
     /// Writes `string` as a NUL-padded character array of `capacity` bytes, truncated to `capacity - 1`
