@@ -32,9 +32,19 @@ let package = Package(
         // The host's virtio rpmsg transport (Linux's virtio_rpmsg_bus): rings, buffer pool, RX thread, validation.
         .target(name: "AmpRpmsgVirtio", dependencies: ["AmpRpmsg", "AmpVirtio", "AmpSystem", "AmpWire"]),
         // Remote-core runtime ("mini RTOS") that firmware links: attach, message loop, trace, heartbeat, crash reports.
-        .target(name: "AmpRemote", dependencies: ["AmpSystem", "AmpWire", "AmpVirtio"]),
+        .target(name: "AmpRemote", dependencies: ["AmpSystem", "AmpWire", "AmpVirtio", "AmpSMD"]),
+        // Qualcomm SMEM item heap and SMD channels (FIFO pairs, channel info, states) over shared memory.
+        .target(name: "AmpSMD", dependencies: ["AmpWire", "CAmpShim"]),
+        // Host rpmsg drivers that bridge channels to userland: endpoint sockets (rpmsg-raw) and terminals (rpmsg-tty).
+        .target(name: "AmpHostDrivers", dependencies: ["AmpRpmsg", "AmpSystem", "AmpWire", "CAmpShim"]),
+        // The Swift API of a running emulated SoC: launch from a profile, inspect, wait, send, inject crashes.
+        .target(
+            name: "AmpSoC",
+            dependencies: ["AmpRemoteproc", "AmpProfiles", "AmpRpmsg", "AmpRpmsgVirtio", "AmpHostDrivers", "AmpJSON", "AmpSystem", "AmpWire"]),
+        // The control socket of a running instance: protocol, server, client.
+        .target(name: "AmpControl", dependencies: ["AmpSoC", "AmpJSON", "AmpSystem", "AmpRemoteproc", "AmpRpmsg"]),
         // Command-line front end: argument parsing, subcommands, help, exit codes, and the commands.
-        .target(name: "AmpCLI", dependencies: ["AmpWire", "AmpJSON", "AmpSystem", "AmpProfiles", "AmpRemoteproc", "AmpBench"]),
+        .target(name: "AmpCLI", dependencies: ["AmpWire", "AmpJSON", "AmpSystem", "AmpProfiles", "AmpRemoteproc", "AmpBench", "AmpSoC", "AmpControl"]),
         .executableTarget(name: "ampsoc", dependencies: ["AmpCLI"]),
         // `ampsoc bench`: transports, timing and statistics, and the peer process the baselines talk to.
         .target(name: "AmpBench", dependencies: ["AmpSystem", "CAmpShim"]),
@@ -57,6 +67,10 @@ let package = Package(
         .executableTarget(
             name: "ampsoc-fw-hostile", dependencies: ["AmpRemote", "AmpSampleTable", "AmpSampleSupport", "AmpWire"],
             path: "firmware-samples/hostile"),
+        // A firmware console on an "rpmsg-tty" channel (a small line-oriented shell).
+        .executableTarget(
+            name: "ampsoc-fw-console", dependencies: ["AmpRemote", "AmpSampleTable", "AmpSampleSupport"],
+            path: "firmware-samples/console"),
         // The remote end of `ampsoc bench`'s full-stack column: an echo service and a counting sink.
         .executableTarget(
             name: "ampsoc-fw-bench", dependencies: ["AmpRemote", "AmpSampleTable", "AmpSampleSupport", "AmpWire"],
@@ -93,6 +107,14 @@ let package = Package(
                 "AmpRemoteproc", "AmpProfiles", "AmpRpmsg", "AmpRpmsgVirtio", "AmpSystem", "AmpWire", "ampsoc-fw-echo",
                 "ampsoc-fw-client-sample", "ampsoc-fw-hostile",
             ]),
+        .testTarget(name: "AmpSMDTests", dependencies: ["AmpSMD", "AmpWire"]),
+        .testTarget(name: "AmpHostDriversTests", dependencies: ["AmpHostDrivers", "AmpRpmsg", "AmpSystem", "AmpWire"]),
+        .testTarget(
+            name: "AmpSoCTests",
+            dependencies: ["AmpSoC", "AmpRemoteproc", "AmpRpmsg", "AmpJSON", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-client-sample", "ampsoc-fw-faulty", "ampsoc-fw-console"]),
+        .testTarget(
+            name: "AmpControlTests",
+            dependencies: ["AmpControl", "AmpSoC", "AmpJSON", "AmpSystem", "ampsoc", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-console"]),
         .testTarget(name: "AmpCLITests", dependencies: ["AmpCLI", "AmpWire", "AmpJSON", "ampsoc"]),
         .testTarget(
             name: "AmpBenchTests",

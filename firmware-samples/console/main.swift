@@ -1,0 +1,2 @@
+// Placeholder: the console firmware (an rpmsg-tty shell) lands with its helper's work.
+import AmpRemote
