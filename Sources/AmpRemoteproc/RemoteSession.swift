@@ -230,6 +230,11 @@ final class RemoteSession {
         return lines
     }
 
+    /// The text each trace buffer holds now (at most its length, oldest first), buffers in table order.
+    func traceBufferTexts() -> [String] {
+        traceReaders.map { (try? $0.recentText(from: segment)) ?? "" }
+    }
+
     /// Writes an ELF core file of the remote's memory regions.
     func writeCoredump(crashCount: Int, directory: String) throws(RemoteprocError) -> String {
         try CoredumpWriter.write(

@@ -112,26 +112,8 @@ extension RemoteprocError {
         /// The errno of an AmpSystem ``Errno``.
         public init(_ errno: Errno) { self.init(rawValue: errno.rawValue) }
 
-        /// The C constant's name ("ENOENT") for the named cases, else "errno <n>".
-        public var name: String {
-            switch rawValue {
-            case ENOENT: "ENOENT"
-            case EIO: "EIO"
-            case ENOEXEC: "ENOEXEC"
-            case ENOMEM: "ENOMEM"
-            case EACCES: "EACCES"
-            case EBUSY: "EBUSY"
-            case EEXIST: "EEXIST"
-            case ENODEV: "ENODEV"
-            case EINVAL: "EINVAL"
-            case EFBIG: "EFBIG"
-            case ENOSPC: "ENOSPC"
-            case ERANGE: "ERANGE"
-            case ETIMEDOUT: "ETIMEDOUT"
-            case EOPNOTSUPP: "EOPNOTSUPP"
-            default: "errno \(rawValue)"
-            }
-        }
+        /// The C constant's name ("ENOENT"), or "errno <n>".
+        public var name: String { Errno.name(rawValue) }
 
         /// "ENOENT (No such file or directory)".
         public var description: String { "\(name) (\(String(cString: strerror(rawValue))))" }

@@ -149,6 +149,11 @@ public final class SoCHost {
         try? wakeFD.signal()
     }
 
+    /// Makes a running main loop go round once soon (its `onTick` runs), without stopping it. Safe from any thread.
+    public func wake() {
+        try? wakeFD.signal()
+    }
+
     /// Runs the main loop until a signal arrives on `signals`, `deadline` (monotonic ns) passes, or
     /// ``requestStop()`` is called. Between events it polls each processor every ``tickInterval``.
     public func run(until deadline: UInt64? = nil, signals: SignalFD? = nil, onTick: (() -> Void)? = nil) throws(SystemError) -> StopReason {

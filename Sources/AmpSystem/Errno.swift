@@ -44,6 +44,48 @@ public struct Errno: RawRepresentable, Hashable, Sendable, CustomStringConvertib
     /// ETIMEDOUT: timed out.
     public static let timedOut = Errno(rawValue: ETIMEDOUT)
 
+    /// The C constant's name ("ENOENT") of an errno value, or "errno N" for values without a name here.
+    public static func name(_ value: Int32) -> String {
+        switch value {
+        case EPERM: "EPERM"
+        case ENOENT: "ENOENT"
+        case ESRCH: "ESRCH"
+        case EINTR: "EINTR"
+        case EIO: "EIO"
+        case ENOEXEC: "ENOEXEC"
+        case EBADF: "EBADF"
+        case ECHILD: "ECHILD"
+        case EAGAIN: "EAGAIN"
+        case ENOMEM: "ENOMEM"
+        case EACCES: "EACCES"
+        case EBUSY: "EBUSY"
+        case EEXIST: "EEXIST"
+        case ENODEV: "ENODEV"
+        case ENOTDIR: "ENOTDIR"
+        case EISDIR: "EISDIR"
+        case EINVAL: "EINVAL"
+        case EMFILE: "EMFILE"
+        case EFBIG: "EFBIG"
+        case ENOSPC: "ENOSPC"
+        case EPIPE: "EPIPE"
+        case ERANGE: "ERANGE"
+        case ENAMETOOLONG: "ENAMETOOLONG"
+        case ENOTSUP: "EOPNOTSUPP"
+        case EMSGSIZE: "EMSGSIZE"
+        case EADDRINUSE: "EADDRINUSE"
+        case ECONNREFUSED: "ECONNREFUSED"
+        case ECONNRESET: "ECONNRESET"
+        case ENOTCONN: "ENOTCONN"
+        case ETIMEDOUT: "ETIMEDOUT"
+        case EPROTO: "EPROTO"
+        case EBADMSG: "EBADMSG"
+        default: "errno \(value)"
+        }
+    }
+
+    /// The C constant's name of this value ("ENOENT"), or "errno N".
+    public var name: String { Self.name(rawValue) }
+
     /// The C library's message for this value (`strerror`).
     public var description: String { String(cString: strerror(rawValue)) }
 }

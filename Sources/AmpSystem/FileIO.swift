@@ -66,6 +66,29 @@ public enum FileIO {
         }
     }
 
+    /// Creates a fresh directory `<parent>/<prefix>XXXXXX` (0700, `mkdtemp(3)`) and returns its path.
+    public static func makeTemporaryDirectory(in parent: String, prefix: String) throws(SystemError) -> String {
+        try Sys.mkdtemp(parent + "/" + prefix + "XXXXXX").get()
+    }
+
+    /// Removes `directory` with the files directly inside it (sockets, regular files; not subdirectories'
+    /// contents). A directory that does not exist is fine.
+    public static func removeDirectory(_ directory: String) throws(SystemError) {
+        let entries: [String]
+        do {
+            entries = try Sys.listDirectory(directory)
+        } catch where error.errno == ENOENT {
+            return
+        }
+        for entry in entries {
+            let path = directory + "/" + entry
+            let result = Sys.unlink(path)
+            if result < 0, result != -ENOENT { throw SystemError(call: "unlink", subject: path, errno: -result) }
+        }
+        let result = Sys.rmdir(directory)
+        if result < 0, result != -ENOENT { throw SystemError(call: "rmdir", subject: directory, errno: -result) }
+    }
+
     /// Nil if this process may execute the file at `path` (`access(2)` with X_OK), else the reason.
     public static func executableCheck(_ path: String) -> SystemError? {
         let result = Sys.access(path, X_OK)

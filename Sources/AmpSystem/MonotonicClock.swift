@@ -17,9 +17,14 @@ public enum MonotonicClock {
     }
 
     /// The deadline `timeout` from now, or nil for no timeout.
-    static func deadline(after timeout: Duration?) -> UInt64? {
+    public static func deadline(after timeout: Duration?) -> UInt64? {
         guard let timeout else { return nil }
         return nanoseconds() &+ nanoseconds(of: timeout)
+    }
+
+    /// The deadline `timeout` from now.
+    public static func deadline(after timeout: Duration) -> UInt64 {
+        nanoseconds() &+ nanoseconds(of: timeout)
     }
 
     /// Nanoseconds left until `deadline` (0 when passed), or -1 for no deadline, in the shim's timeout convention.

@@ -101,6 +101,25 @@ enum Sys {
         return result(Glibc.mkdir(path, mode))
     }
 
+    /// rmdir(2).
+    static func rmdir(_ path: String) -> Int32 {
+        if let code = injected("rmdir") { return -code }
+        return result(Glibc.rmdir(path))
+    }
+
+    /// mkdtemp(3): replaces the trailing XXXXXX of `template` and creates the directory (0700). The path, or
+    /// the negative errno.
+    static func mkdtemp(_ template: String) -> Result<String, SystemError> {
+        if let code = injected("mkdtemp") { return .failure(SystemError(call: "mkdtemp", subject: template, errno: code)) }
+        var buffer = Array(template.utf8CString)
+        let made = buffer.withUnsafeMutableBufferPointer { pointer -> Bool in
+            guard let base = pointer.baseAddress else { return false }
+            return Glibc.mkdtemp(base) != nil
+        }
+        guard made else { return .failure(SystemError(call: "mkdtemp", subject: template, errno: errno)) }
+        return .success(String(decoding: buffer.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self))
+    }
+
     /// rename(2).
     static func rename(_ from: String, _ to: String) -> Int32 {
         if let code = injected("rename") { return -code }
