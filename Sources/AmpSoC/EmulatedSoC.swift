@@ -149,10 +149,8 @@ public final class EmulatedSoC: @unchecked Sendable {
     public func shutdown() {
         host.requestStop()
         guard launched, !isLoopThread else { return }
-        if !closedFlag.isSet {
-            finished.wait()
-            finished.signal()  // later shutdown() calls return at once
-        }
+        finished.wait()
+        finished.signal()  // later shutdown() calls return at once
     }
 
     // MARK: The main loop
