@@ -90,7 +90,7 @@ let package = Package(
         .testTarget(
             name: "AmpRemoteTests",
             dependencies: [
-                "AmpRemote", "AmpSystem", "AmpWire", "AmpVirtio", "ampsoc-fw-basic", "ampsoc-fw-faulty",
+                "AmpRemote", "AmpSystem", "AmpWire", "AmpVirtio", "AmpSampleSupport", "ampsoc-fw-basic", "ampsoc-fw-faulty",
                 "ampsoc-fw-echo", "ampsoc-fw-client-sample", "ampsoc-fw-services", "ampsoc-fw-hostile",
             ]),
         // Whole topologies with real processes: the host in-process and the ampsoc executable.
@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "AmpHostDriversTests", dependencies: ["AmpHostDrivers", "AmpRpmsg", "AmpSystem", "AmpWire"]),
         .testTarget(
             name: "AmpSoCTests",
-            dependencies: ["AmpSoC", "AmpRemoteproc", "AmpRpmsg", "AmpJSON", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-client-sample", "ampsoc-fw-faulty", "ampsoc-fw-console"]),
+            dependencies: ["AmpSoC", "AmpRemoteproc", "AmpRpmsg", "AmpJSON", "AmpSystem", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-client-sample", "ampsoc-fw-faulty", "ampsoc-fw-console"]),
         .testTarget(
             name: "AmpControlTests",
             dependencies: ["AmpControl", "AmpSoC", "AmpJSON", "AmpSystem", "ampsoc", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-console"]),

@@ -196,6 +196,7 @@ public final class EmulatedSoC: @unchecked Sendable {
         }
         for task in pending { task.run() }
         sweepStandingEndpoints()
+        sweepCreatedEndpoints()
     }
 
     /// Runs `body` with the host on the main loop thread and returns its result.

@@ -9,6 +9,8 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdlib.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <time.h>
 #include <unistd.h>
@@ -185,4 +187,27 @@ int amp_usable_cpu_count(void) {
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof set, &set) != 0) return -errno;
     return CPU_COUNT(&set);
+}
+
+int amp_accept4(int fd, int flags) {
+    int result = accept4(fd, NULL, NULL, flags);
+    return result < 0 ? -errno : result;
+}
+
+int amp_posix_openpt(int flags) {
+    int result = posix_openpt(flags);
+    return result < 0 ? -errno : result;
+}
+
+int amp_grantpt(int fd) {
+    return grantpt(fd) < 0 ? -errno : 0;
+}
+
+int amp_unlockpt(int fd) {
+    return unlockpt(fd) < 0 ? -errno : 0;
+}
+
+int amp_ptsname(int fd, char *buffer, size_t length) {
+    int status = ptsname_r(fd, buffer, length);
+    return status == 0 ? 0 : -status;
 }

@@ -62,8 +62,11 @@ enum SoCTestProfile {
     }
 
     /// Launches the test profile and returns the SoC with its instance name and temporary directory.
-    static func launch(label: String, recovery: Bool = true) throws -> (EmulatedSoC, URL) {
-        let (directory, path) = try write(recovery: recovery)
+    static func launch(
+        label: String, recovery: Bool = true, ipuFirmware: String = "ampsoc-fw-services",
+        dspFirmware: String = "ampsoc-fw-echo"
+    ) throws -> (EmulatedSoC, URL) {
+        let (directory, path) = try write(ipuFirmware: ipuFirmware, dspFirmware: dspFirmware, recovery: recovery)
         var options = SoCOptions(name: "api\(label.prefix(8))\(UInt32.random(in: 0...UInt32.max))")
         options.coredumpDirectory = directory.path
         return (try EmulatedSoC.launch(profilePath: path, options: options), directory)

@@ -27,6 +27,21 @@ static inline void amp_cpu_relax(void) {
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     __asm__ __volatile__("yield");
+/// accept4(fd, NULL, NULL, flags) (glibc declares it only under _GNU_SOURCE). Returns the descriptor or -errno.
+int amp_accept4(int fd, int flags);
+
+/// posix_openpt(flags) (declared only under _XOPEN_SOURCE). Returns the master descriptor or -errno.
+int amp_posix_openpt(int flags);
+
+/// grantpt(fd). Returns 0 or -errno.
+int amp_grantpt(int fd);
+
+/// unlockpt(fd). Returns 0 or -errno.
+int amp_unlockpt(int fd);
+
+/// ptsname_r(fd, buffer, length): the slave device's path. Returns 0 or -errno.
+int amp_ptsname(int fd, char *buffer, size_t length);
+
 #endif
 }
 
@@ -114,5 +129,20 @@ char *const *amp_environ(void);
 
 /// Number of CPUs the calling thread may run on (sched_getaffinity + CPU_COUNT), or -errno.
 int amp_usable_cpu_count(void);
+
+/// accept4(fd, NULL, NULL, flags) (glibc declares it only under _GNU_SOURCE). Returns the descriptor or -errno.
+int amp_accept4(int fd, int flags);
+
+/// posix_openpt(flags) (declared only under _XOPEN_SOURCE). Returns the master descriptor or -errno.
+int amp_posix_openpt(int flags);
+
+/// grantpt(fd). Returns 0 or -errno.
+int amp_grantpt(int fd);
+
+/// unlockpt(fd). Returns 0 or -errno.
+int amp_unlockpt(int fd);
+
+/// ptsname_r(fd, buffer, length): the slave device's path. Returns 0 or -errno.
+int amp_ptsname(int fd, char *buffer, size_t length);
 
 #endif
