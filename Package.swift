@@ -35,6 +35,8 @@ let package = Package(
         .target(name: "AmpRemote", dependencies: ["AmpSystem", "AmpWire", "AmpVirtio", "AmpSMD"]),
         // Qualcomm SMEM item heap and SMD channels (FIFO pairs, channel info, states) over shared memory.
         .target(name: "AmpSMD", dependencies: ["AmpWire", "CAmpShim"]),
+        // The host's SMD rpmsg transport (Linux's qcom_smd): one edge per remote, channels on the rpmsg bus by name.
+        .target(name: "AmpRpmsgSMD", dependencies: ["AmpRpmsg", "AmpSMD", "AmpSystem", "AmpWire"]),
         // Host rpmsg drivers that bridge channels to userland: endpoint sockets (rpmsg-raw) and terminals (rpmsg-tty).
         .target(name: "AmpHostDrivers", dependencies: ["AmpRpmsg", "AmpSystem", "AmpWire", "CAmpShim"]),
         // The Swift API of a running emulated SoC: launch from a profile, inspect, wait, send, inject crashes.
@@ -108,6 +110,7 @@ let package = Package(
                 "ampsoc-fw-client-sample", "ampsoc-fw-hostile",
             ]),
         .testTarget(name: "AmpSMDTests", dependencies: ["AmpSMD", "AmpWire"]),
+        .testTarget(name: "AmpRpmsgSMDTests", dependencies: ["AmpRpmsgSMD", "AmpSMD", "AmpRpmsg", "AmpSystem", "AmpWire"]),
         .testTarget(name: "AmpHostDriversTests", dependencies: ["AmpHostDrivers", "AmpRpmsg", "AmpSystem", "AmpWire"]),
         .testTarget(
             name: "AmpSoCTests",
