@@ -99,6 +99,10 @@ public enum ProfileDecoder {
         if let bufferSize = try node.optional(Key.rpmsgBufferSize) {
             remote.rpmsgBufferSize = try bufferSize.profileUInt32()
         }
+        if let transport = try node.optional(Key.rpmsgTransport) {
+            remote.rpmsgTransport = try enumeration(transport, RpmsgTransportKind.self)
+        }
+        if let edge = try node.optional(Key.smdEdge) { remote.smdEdge = try edge.profileUInt32() }
         for regionNode in try node.required(Key.memory).array() {
             remote.memory.append(try decodeRegion(regionNode))
         }

@@ -31,10 +31,12 @@ enum ProfileKeys {
         static let coredump = "coredump"
         static let watchdogMs = "watchdogMs"
         static let rpmsgBufferSize = "rpmsgBufferSize"
+        static let rpmsgTransport = "rpmsgTransport"
+        static let smdEdge = "smdEdge"
         static let memory = "memory"
         static let all = [
             name, coreType, cores, firmware, firmwareArguments, doorbell, bootAfter, autoBoot, recovery, coredump,
-            watchdogMs, rpmsgBufferSize, memory,
+            watchdogMs, rpmsgBufferSize, rpmsgTransport, smdEdge, memory,
         ]
     }
 

@@ -22,6 +22,10 @@ public enum ProfileLimits {
     public static let minWatchdogMs: UInt32 = 50
     /// Allowed rpmsg buffer sizes (powers of two only).
     public static let rpmsgBufferSizes: ClosedRange<UInt32> = 64...65536
+    /// Largest SMD edge id (allocation entries keep it in 8 bits).
+    public static let maxSmdEdge: UInt32 = 255
+    /// Sizes of an smem region: room for the SMEM header (0x20D0 bytes) and channels, at most 64 MiB.
+    public static let smemSizes: ClosedRange<UInt32> = 0x1_0000...0x400_0000
 }
 
 extension SoCProfile {
@@ -91,6 +95,46 @@ struct ProfileValidator {
                 reason: "must be a power of two in \(range.lowerBound)...\(range.upperBound), found \(bufferSize)")
         }
         try checkMemory(of: index)
+        try checkTransport(of: index)
+    }
+
+    /// SMD remotes need an edge id and exactly one smem region; virtio remotes have neither.
+    private func checkTransport(of index: Int) throws(JSONDecodingError) {
+        let remote = profile.remoteProcessors[index]
+        let smemRegions = remote.memory.indices.filter { remote.memory[$0].kind == .smem }
+        switch remote.rpmsgTransport {
+        case .virtio:
+            if remote.smdEdge != nil {
+                throw JSONDecodingError(
+                    path: Paths.remote(index, RemoteKey.smdEdge), reason: "only for \"rpmsgTransport\": \"smd\"")
+            }
+            if let region = smemRegions.first {
+                throw JSONDecodingError(
+                    path: Paths.remote(index, RemoteKey.memory).appending(index: region).appending(key: RegionKey.kind),
+                    reason: "an smem region is only for \"rpmsgTransport\": \"smd\"")
+            }
+        case .smd:
+            guard let edge = remote.smdEdge else {
+                throw JSONDecodingError(
+                    path: Paths.remote(index, RemoteKey.smdEdge), reason: "required with \"rpmsgTransport\": \"smd\"")
+            }
+            guard edge <= ProfileLimits.maxSmdEdge else {
+                throw JSONDecodingError(
+                    path: Paths.remote(index, RemoteKey.smdEdge),
+                    reason: "must be 0...\(ProfileLimits.maxSmdEdge) (the 8-bit edge field of SMD allocation entries), found \(edge)")
+            }
+            guard smemRegions.count == 1, let region = smemRegions.first else {
+                throw JSONDecodingError(
+                    path: Paths.remote(index, RemoteKey.memory),
+                    reason: "an SMD remote needs exactly one region of kind \"smem\", found \(smemRegions.count)")
+            }
+            let size = remote.memory[region].size
+            guard ProfileLimits.smemSizes.contains(size) else {
+                throw JSONDecodingError(
+                    path: Paths.remote(index, RemoteKey.memory).appending(index: region).appending(key: RegionKey.size),
+                    reason: "an smem region must be \(ProfileLimits.smemSizes.lowerBound)...\(ProfileLimits.smemSizes.upperBound) bytes, found \(size)")
+            }
+        }
     }
 
     private func checkBootAfter(of index: Int) throws(JSONDecodingError) {

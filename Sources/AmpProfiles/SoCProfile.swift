@@ -64,12 +64,17 @@ public struct RemoteProcessorProfile: Sendable, Equatable {
     public var watchdogTimeoutMs: UInt32
     /// rpmsg buffer size in bytes (512 as Linux by default).
     public var rpmsgBufferSize: UInt32
+    /// The wire protocol of the processor's rpmsg link: virtio (the firmware's vdev) or Qualcomm SMD.
+    public var rpmsgTransport: RpmsgTransportKind
+    /// The SMD edge id of the processor (Linux's `qcom,smd-edge`), for the SMD transport only.
+    public var smdEdge: UInt32?
 
     public init(
         name: String, coreType: String, cores: Int = 1, firmware: String, firmwareArguments: [String] = [],
         memory: [MemoryRegionProfile], doorbell: DoorbellKind = .futex, bootAfter: [String] = [],
         autoBoot: Bool = true, recovery: Bool = true, coredump: CoredumpMode = .disabled,
-        watchdogTimeoutMs: UInt32 = 0, rpmsgBufferSize: UInt32 = 512
+        watchdogTimeoutMs: UInt32 = 0, rpmsgBufferSize: UInt32 = 512, rpmsgTransport: RpmsgTransportKind = .virtio,
+        smdEdge: UInt32? = nil
     ) {
         self.name = name
         self.coreType = coreType
@@ -84,6 +89,8 @@ public struct RemoteProcessorProfile: Sendable, Equatable {
         self.coredump = coredump
         self.watchdogTimeoutMs = watchdogTimeoutMs
         self.rpmsgBufferSize = rpmsgBufferSize
+        self.rpmsgTransport = rpmsgTransport
+        self.smdEdge = smdEdge
     }
 }
 
@@ -94,6 +101,10 @@ public struct MemoryRegionProfile: Sendable, Equatable {
         case carveout
         /// Device memory (peripherals, on-chip RAM) that firmware maps with devmem entries.
         case devmem
+        /// Qualcomm shared memory (SMEM): the item heap holding the SMD channels of an SMD remote. The host
+        /// initializes its header before the remote starts, as the boot loader does; nothing is allocated
+        /// from it by the resource table.
+        case smem
     }
 
     /// Short name, e.g. "ram" or "l4cfg" (at most 7 characters: it is published in the control block).
@@ -117,6 +128,14 @@ public struct MemoryRegionProfile: Sendable, Equatable {
     public func contains(da address: UInt32, count: UInt32) -> Bool {
         address >= da && UInt64(address - da) + UInt64(count) <= UInt64(size)
     }
+}
+
+/// The wire protocol under a remote processor's rpmsg link.
+public enum RpmsgTransportKind: String, Sendable, Equatable, CaseIterable {
+    /// virtio rpmsg: split vrings described by the firmware's resource table (Linux's virtio_rpmsg_bus).
+    case virtio
+    /// Qualcomm SMD: channel FIFOs in an SMEM heap (Linux's qcom_smd).
+    case smd
 }
 
 /// How a doorbell wakes the other side.

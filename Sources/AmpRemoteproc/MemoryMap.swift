@@ -54,8 +54,17 @@ public struct RemoteMemoryMap: Sendable, Equatable {
         /// The record the control block publishes.
         public var record: MemoryRegionRecord {
             MemoryRegionRecord(
-                da: da, pa: pa, size: size, kind: kind == .carveout ? .carveout : .devmem,
+                da: da, pa: pa, size: size, kind: recordKind,
                 segmentOffset: UInt64(segmentOffset), name: name)
+        }
+
+        /// The control block's kind of this region.
+        var recordKind: MemoryRegionRecord.Kind {
+            switch kind {
+            case .carveout: .carveout
+            case .devmem: .devmem
+            case .smem: .smem
+            }
         }
 
         /// "region 'ram' (da 0x10000000 len 0x100000)".

@@ -130,6 +130,8 @@ public struct MemoryRegionRecord: Sendable, Equatable {
     public enum Kind: UInt32, Sendable {
         case carveout = 0
         case devmem = 1
+        /// Qualcomm SMEM (the SMD channels' item heap).
+        case smem = 2
     }
 
     public var da: UInt32

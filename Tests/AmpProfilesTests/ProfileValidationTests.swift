@@ -88,6 +88,25 @@ extension ProfileTests {
          "t.json: $.remoteprocs[0].memory[1]: device addresses 0x00080000...0x0017FFFF overlap region \"text\" (0x00000000...0x000FFFFF)"),
         ("overlap inside", withMemory(region("big", da: "0", size: "\"0x100000\""), region("small", da: "\"0x1000\"", size: "4096")),
          "t.json: $.remoteprocs[0].memory[1]: device addresses 0x00001000...0x00001FFF overlap region \"big\" (0x00000000...0x000FFFFF)"),
+        // rpmsg transport
+        ("unknown transport", profile(remotes: [remote("a", ["rpmsgTransport": "\"glink\""])]),
+         "t.json: $.remoteprocs[0].rpmsgTransport: must be one of virtio, smd; found \"glink\""),
+        ("smdEdge on virtio", profile(remotes: [remote("a", ["smdEdge": "1"])]),
+         "t.json: $.remoteprocs[0].smdEdge: only for \"rpmsgTransport\": \"smd\""),
+        ("smem region on virtio", withMemory(region(), region("smem", kind: "smem", da: "\"0x40000000\"", pa: "\"0x40000000\"")),
+         "t.json: $.remoteprocs[0].memory[1].kind: an smem region is only for \"rpmsgTransport\": \"smd\""),
+        ("smd without edge", profile(remotes: [remote("a", ["rpmsgTransport": "\"smd\""])]),
+         "t.json: $.remoteprocs[0].smdEdge: required with \"rpmsgTransport\": \"smd\""),
+        ("smd edge too large", profile(remotes: [remote("a", ["rpmsgTransport": "\"smd\"", "smdEdge": "256"])]),
+         "t.json: $.remoteprocs[0].smdEdge: must be 0...255 (the 8-bit edge field of SMD allocation entries), found 256"),
+        ("smd without smem", profile(remotes: [remote("a", ["rpmsgTransport": "\"smd\"", "smdEdge": "0"])]),
+         "t.json: $.remoteprocs[0].memory: an SMD remote needs exactly one region of kind \"smem\", found 0"),
+        ("smd smem too small",
+         profile(remotes: [remote("a", [
+             "rpmsgTransport": "\"smd\"", "smdEdge": "0",
+             "memory": "[\(region()), \(region("smem", kind: "smem", da: "\"0x40000000\"", pa: "\"0x40000000\"", size: "\"0x1000\""))]",
+         ])]),
+         "t.json: $.remoteprocs[0].memory[1].size: an smem region must be 65536...67108864 bytes, found 4096"),
     ]
 
     @Test(arguments: validationCases)
@@ -102,6 +121,19 @@ extension ProfileTests {
         #expect(error?.file == "t.json")
         #expect(error?.path == expectedPath)
         #expect(error?.reason == "must be > 0")
+    }
+
+    @Test func anSmdRemoteDecodes() throws {
+        let text = Self.profile(remotes: [Self.remote("modem", [
+            "rpmsgTransport": "\"smd\"", "smdEdge": "0",
+            "memory": "[\(Self.region()), \(Self.region("smem", kind: "smem", da: "\"0x40000000\"", pa: "\"0x40000000\"", size: "\"0x200000\""))]",
+        ])])
+        let decoded = try ProfileDecoder.decode(json: text, sourcePath: "t.json")
+        let modem = try #require(decoded.remoteProcessors.first)
+        #expect(modem.rpmsgTransport == .smd)
+        #expect(modem.smdEdge == 0)
+        #expect(modem.memory.map(\.kind) == [.carveout, .smem])
+        #expect(try ProfileDecoder.decode(json: Self.profile(), sourcePath: "t.json").remoteProcessors.first?.rpmsgTransport == .virtio)
     }
 
     @Test func limitsThatAreAllowed() throws {
