@@ -135,7 +135,11 @@ public final class RemoteProcessor {
         session.stop(orderly: orderly && !crashed, timeout: context.stopTimeout)
     }
 
+    /// Reports what the firmware traced before it stopped, then releases the segment and the process.
     private func releaseSession() {
+        if let session {
+            for line in session.drainTraceLines() { context.sink.emit(.trace(rproc: name, text: line)) }
+        }
         session?.release()
         session = nil
     }
@@ -151,7 +155,8 @@ public final class RemoteProcessor {
     /// Reports a crash of a running processor (rproc_report_crash). Ignored unless running.
     public func reportCrash(type: String, detail: String) {
         guard state == .running else { return }
-        // What the remote's links reported before the crash comes first.
+        // What the remote traced and its links reported before the crash comes first.
+        for line in session?.readTraceLines() ?? [] { context.sink.emit(.trace(rproc: name, text: line)) }
         context.drainRpmsgEvents()
         crashCount += 1
         setState(.crashed)

@@ -230,6 +230,17 @@ final class RemoteSession {
         return lines
     }
 
+    /// Everything left in the trace buffers when the remote is gone: new complete lines, then each buffer's
+    /// unterminated last line (so text written just before a stop or a crash is not lost).
+    func drainTraceLines() -> [String] {
+        var lines = readTraceLines()
+        for index in partialTraceLines.indices where !partialTraceLines[index].isEmpty {
+            lines.append(partialTraceLines[index])
+            partialTraceLines[index] = ""
+        }
+        return lines
+    }
+
     /// The text each trace buffer holds now (at most its length, oldest first), buffers in table order.
     func traceBufferTexts() -> [String] {
         traceReaders.map { (try? $0.recentText(from: segment)) ?? "" }

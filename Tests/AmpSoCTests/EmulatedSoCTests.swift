@@ -75,9 +75,18 @@ struct EmulatedSoCTests {
 
         // Stop and start through the API; the endpoint of an old channel is gone.
         let endpoint = try soc.openEndpoint(channel: "rpmsg-echo", rproc: "dsp")
+        let stopEvents = soc.subscribeEvents()
         try soc.stop("dsp")
         #expect(try soc.processor("dsp").state == .offline)
         #expect(endpoint.isClosed)
+        // What the firmware traced while stopping is reported before it goes offline.
+        var stopTrace = [String]()
+        while let event = stopEvents.next(timeout: .milliseconds(200)) {
+            if case .trace("dsp", let text) = event { stopTrace.append(text) }
+            if event == .state(rproc: "dsp", state: .offline) { break }
+        }
+        #expect(stopTrace.contains { $0.hasPrefix("ampsoc-fw-echo: stopping after echoing") })
+        stopEvents.cancel()
         #expect(throws: SoCError.self) { try endpoint.send([1]) }
         try soc.start("dsp")
         try soc.waitForState("dsp", .running, timeout: .seconds(5))
