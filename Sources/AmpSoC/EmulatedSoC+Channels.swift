@@ -31,13 +31,16 @@ extension EmulatedSoC {
         transport is VirtioRpmsgLink ? "virtio" : "smd"
     }
 
-    /// Waits until a channel called `name` exists (on `rproc`, when given) and returns it.
+    /// Waits until a channel called `name` exists (on `rproc`, when given) and is ready: bound to its driver
+    /// when one serves that name (so its socket or terminal exists), and returns it.
     /// - Throws: ETIMEDOUT naming the channel.
     public func waitForChannel(_ name: String, rproc: String? = nil, timeout: Duration) throws(SoCError) -> ChannelStatus {
         try waitUntil(timeout: timeout, "channel \(name)" + (rproc.map { " on \($0)" } ?? "")) { [self] host in
             for processor in host.remoteProcessors where rproc == nil || processor.name == rproc {
                 for bus in processor.rpmsgBuses {
-                    if let channel = bus.channels.first(where: { $0.name == name && !$0.isDestroyed }) {
+                    if let channel = bus.channels.first(where: { $0.name == name && !$0.isDestroyed }),
+                        channel.isBound || !hasDriver(for: channel)
+                    {
                         return channelStatus(channel, rproc: processor.name, bus: bus)
                     }
                 }

@@ -85,6 +85,14 @@ public final class EmulatedSoC: @unchecked Sendable {
         host.rpmsgSendTimeout = options.rpmsgSendTimeout
         loopThread = pthread_self()
         installDrivers()
+        for driver in options.drivers {
+            do {
+                try installDriver(driver)
+            } catch {
+                if ownsSocketDirectory { try? FileIO.removeDirectory(directory) }
+                throw SoCError(error, context: "host driver \(driver.name)")
+            }
+        }
     }
 
     private static func makePrivateDirectory(environment: [String: String]) throws(SystemError) -> String {

@@ -18,6 +18,8 @@ struct EndpointTables {
     /// The drivers installed in the host's registry.
     var raw: RpmsgRawDriver?
     var tty: RpmsgTTYDriver?
+    /// Every driver registered by this SoC (built-in and the user's).
+    var drivers: [any RpmsgDriver] = []
 }
 
 /// An endpoint made by ``EmulatedSoC/createEndpoint(rproc:name:source:destination:)`` with its socket.
@@ -63,7 +65,20 @@ extension EmulatedSoC {
         endpoints.withLock { tables in
             tables.raw = raw
             tables.tty = tty
+            tables.drivers = [host.rpmsgClientSample, raw, tty]
         }
+    }
+
+    /// Registers a user's driver.
+    func installDriver(_ driver: any RpmsgDriver) throws(RpmsgError) {
+        try host.rpmsgRegistry.register(driver)
+        endpoints.withLock { $0.drivers.append(driver) }
+    }
+
+    /// Whether a driver of this SoC serves channels named like `channel` (it will bind it).
+    func hasDriver(for channel: RpmsgChannel) -> Bool {
+        let name = Array(channel.name.utf8)
+        return endpoints.withLock { $0.drivers }.contains { $0.serves(name) }
     }
 
     func uninstallDrivers() {

@@ -1,4 +1,5 @@
 import AmpRemoteproc
+import AmpRpmsg
 
 /// How an ``EmulatedSoC`` is set up.
 public struct SoCOptions: Sendable {
@@ -20,6 +21,9 @@ public struct SoCOptions: Sendable {
     /// under $TMPDIR (or /tmp) and removed at shutdown. A given directory is created (0700) if missing and left
     /// in place, emptied of the sockets this instance made.
     public var socketDirectory: String?
+    /// Host rpmsg drivers of your own, registered before anything boots (docs/host-drivers.md). Names must
+    /// differ from the built-in drivers' ("rpmsg_client_sample", "rpmsg_raw", "rpmsg_tty").
+    public var drivers: [any RpmsgDriver] = []
     /// Also receives every event (on the host's main loop thread).
     public var onEvent: (@Sendable (HostEvent) -> Void)?
 
