@@ -4,7 +4,7 @@
 /// ```
 /// offset  size  field     written by         meaning
 ///      0     4  pending   ringer (OR),       bitmask of notify ids rung since the waiter last took them:
-///                         waiter (exchange)  id n < 32 sets bit n; ids >= 32 set bit 31 ("look at everything")
+///                         waiter (exchange)  id n < 31 sets bit n; ids >= 31 set bit 31 ("look at everything")
 ///      4     4  sequence  ringer             incremented on every ring; the futex word waiters sleep on
 ///      8     4  sleepers  waiter             how many waiters are (about to be) asleep; ringers skip the
 ///                                            wake syscall while it is 0
