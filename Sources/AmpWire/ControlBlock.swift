@@ -25,6 +25,9 @@
 //   0x10C regionCount u32
 //   0x110 hostPid u32        the host's process id
 //   0x114 bufferSize u32     rpmsg buffer size for this remote
+//   0x118 rpmsgTransport u32 RpmsgTransport: 0 virtio (the firmware's vdev), 1 SMD (channels in the smem region)
+//   0x11C smdEdge u32        the SMD edge id (SMD only)
+//   0x120 smemLock u32       the SMEM heap's spinlock (hw spinlock 3 on Qualcomm SoCs): 0 free, else owner + 1
 //   0x180 mailbox to remote  64 B (AmpSystem's MailboxLayout: pending, sequence, sleepers)
 //   0x1C0 mailbox to host    64 B
 //   0x200 regions[32]        32 B each: da u32, pa u32, size u32, kind u32, segmentOffset u64, name[8]
@@ -61,6 +64,9 @@ public enum ControlBlock {
     public static let regionCountOffset = 0x10C
     public static let hostPidOffset = 0x110
     public static let bufferSizeOffset = 0x114
+    public static let rpmsgTransportOffset = 0x118
+    public static let smdEdgeOffset = 0x11C
+    public static let smemLockOffset = 0x120
     public static let mailboxToRemoteOffset = 0x180
     public static let mailboxToHostOffset = 0x1C0
     public static let mailboxSize = 64
@@ -72,6 +78,14 @@ public enum ControlBlock {
 
     /// The notify id a remote rings to say "look at the control block" (crash report, state change).
     public static let controlNotifyID: UInt32 = 0xFFFF_FFFF
+
+    /// The wire protocol of the remote's rpmsg link (`rpmsgTransport`).
+    public enum RpmsgTransport: UInt32, Sendable {
+        /// virtio rpmsg over the vrings of the firmware's vdev.
+        case virtio = 0
+        /// Qualcomm SMD over channels the remote creates in the smem region.
+        case smd = 1
+    }
 
     /// What the host allows the remote to do.
     public enum HostState: UInt32, Sendable {
