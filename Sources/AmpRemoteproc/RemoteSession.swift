@@ -73,7 +73,11 @@ final class RemoteSession {
         let loadWarnings = try SegmentImage.build(
             segment: segment, memoryMap: memoryMap, firmware: firmware, allocation: allocation,
             generation: generation, hostPid: UInt32(getpid()), bufferSize: profile.rpmsgBufferSize,
-            heartbeatPeriodMs: heartbeatPeriod, rproc: rproc)
+            heartbeatPeriodMs: heartbeatPeriod, rproc: rproc,
+            transport: profile.rpmsgTransport == .smd ? .smd : .virtio, smdEdge: profile.smdEdge ?? 0)
+        if profile.rpmsgTransport == .smd {
+            try SmemBootLoader.initialize(segment: segment, memoryMap: memoryMap, rproc: rproc)
+        }
 
         var eventFDs = [EventFD]()
         let kind: Doorbell.Kind

@@ -68,7 +68,7 @@ public struct SegmentImage: Sendable {
     /// - Throws: ERANGE when the segment is smaller than the map needs; system errors from the segment.
     public static func prepare(
         segment: SharedMemorySegment, map: RemoteMemoryMap, rproc: String, generation: UInt32, hostPid: UInt32,
-        bufferSize: UInt32, heartbeatPeriodMs: UInt32
+        bufferSize: UInt32, heartbeatPeriodMs: UInt32, transport: ControlBlock.RpmsgTransport = .virtio, smdEdge: UInt32 = 0
     ) throws(RemoteprocError) -> SegmentImage {
         guard segment.size >= map.segmentSize else {
             throw RemoteprocError.segment(
@@ -87,6 +87,8 @@ public struct SegmentImage: Sendable {
         page.put(UInt32(map.regions.count), at: ControlBlock.regionCountOffset)
         page.put(hostPid, at: ControlBlock.hostPidOffset)
         page.put(bufferSize, at: ControlBlock.bufferSizeOffset)
+        page.put(transport.rawValue, at: ControlBlock.rpmsgTransportOffset)
+        page.put(smdEdge, at: ControlBlock.smdEdgeOffset)
         for region in map.regions {
             region.record.serialise(into: &page, at: ControlBlock.regionRecordOffset(region.index))
         }
@@ -187,11 +189,12 @@ public struct SegmentImage: Sendable {
     /// of the load (see ``LoadReport/summary``).
     public static func build(
         segment: SharedMemorySegment, memoryMap: RemoteMemoryMap, firmware: FirmwareImage, allocation: ResourceAllocation,
-        generation: UInt32, hostPid: UInt32, bufferSize: UInt32, heartbeatPeriodMs: UInt32, rproc: String
+        generation: UInt32, hostPid: UInt32, bufferSize: UInt32, heartbeatPeriodMs: UInt32, rproc: String,
+        transport: ControlBlock.RpmsgTransport = .virtio, smdEdge: UInt32 = 0
     ) throws(RemoteprocError) -> [String] {
         let image = try prepare(
             segment: segment, map: memoryMap, rproc: rproc, generation: generation, hostPid: hostPid, bufferSize: bufferSize,
-            heartbeatPeriodMs: heartbeatPeriodMs)
+            heartbeatPeriodMs: heartbeatPeriodMs, transport: transport, smdEdge: smdEdge)
         return try image.load(firmware: firmware, allocation: allocation).summary
     }
 
