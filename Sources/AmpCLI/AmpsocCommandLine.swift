@@ -11,7 +11,13 @@ public enum AmpsocCommandLine {
             summary: "Emulate an asymmetric-multiprocessing SoC on one Linux machine: Linux-style remoteproc and rpmsg "
                 + "on the host, each remote core its own process over shared memory.",
             discussion: "Firmware and resource tables are byte-compatible with Linux remoteproc and OpenAMP.",
-            subcommands: [InspectCommand.spec, RunCommand.spec, BenchCommand.spec],
+            subcommands: [
+                InspectCommand.spec, RunCommand.spec, BenchCommand.spec,
+                // Verbs that drive a running instance through its control socket.
+                LsCommand.spec, RprocCommand.spec, TraceCommand.spec, ResourcesCommand.spec, VringCommand.spec,
+                WaitCommand.spec, MessageCommands.sendSpec, MessageCommands.recvSpec, MessageCommands.callSpec,
+                EptCommand.spec, EventsCommand.spec,
+            ],
             exitCodes: ExitCode.allCases)
     }
 

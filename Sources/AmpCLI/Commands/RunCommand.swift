@@ -1,5 +1,7 @@
+import AmpControl
 import AmpProfiles
 import AmpRemoteproc
+import AmpSoC
 import AmpSystem
 import Glibc
 
@@ -38,40 +40,88 @@ enum RunCommand {
         guard format == "text" || format == "json" else {
             throw .usage("invalid value '\(format)' for --events: expected 'text' or 'json'", command: arguments.commandPath)
         }
+        if let name = arguments.value("name") {
+            do {
+                try InstanceName.validate(name)
+            } catch {
+                throw .usage("invalid value for --name: \(error.message)", command: arguments.commandPath)
+            }
+        }
         let profile: SoCProfile
         do {
             profile = try ProfileDecoder.load(path: profilePath)
         } catch {
             throw CommandError(error.description)
         }
+        let name = arguments.value("name") ?? InstanceName.sanitized(profile.name)
         let environment = ProcessEnvironment.current()
-        let coredumpDirectory = arguments.value("coredump-dir")
+        var options = SoCOptions(name: name)
+        options.environment = environment
+        options.coredumpDirectory = arguments.value("coredump-dir")
             ?? ((environment["TMPDIR"].map { $0 + "/" } ?? "/tmp/") + "ampsoc-coredumps")
         let sink: HostEventSink = format == "json"
             ? JSONLinesEventSink(console: invocation.console) : TextLogEventSink(console: invocation.console)
 
+        // Block the stop signals before anything else (before any thread exists, so every thread inherits the
+        // mask) so they arrive through the signalfd, and never kill the host half-way through cleaning up.
+        let signals: SignalFD
         do {
-            // Block the stop signals before anything else so they arrive through the signalfd, and never kill
-            // the host half-way through cleaning up.
-            let signals = try SignalFD(signals: [SIGINT, SIGTERM, SIGHUP])
+            signals = try SignalFD(signals: [SIGINT, SIGTERM, SIGHUP])
             signal(SIGPIPE, SIG_IGN)
             for removed in try StaleSegmentCleaner.clean() {
                 sink.emit(.info(rproc: nil, message: "removed stale shared-memory segment \(removed)"))
             }
-            let host = try SoCHost(
-                profile: profile, instance: arguments.value("name"), sink: sink,
-                coredumpDirectory: coredumpDirectory, environment: environment)
-            defer { host.tearDown() }
-            let failures = host.bootAutomatically()
-            let deadline = duration.map { MonotonicClock.nanoseconds() + UInt64($0 * 1e9) }
-            let reason = try host.run(until: deadline, signals: signals)
-            if case .signal(let number) = reason {
-                sink.emit(.info(rproc: nil, message: "received signal \(number), shutting down"))
-            }
-            return failures.isEmpty ? .success : .failure
         } catch {
             throw CommandError("host: \(error.description)")
         }
+        let instance: InstanceLock
+        do {
+            instance = try InstanceLock.acquire(name: name, runtime: try RuntimeDirectory.resolve(environment: environment))
+        } catch {
+            throw CommandError(error.message)
+        }
+        defer { instance.release() }
+        options.socketDirectory = instance.endpointDirectory
+        return try serve(profile: profile, options: options, sink: sink, instance: instance, signals: signals, duration: duration)
+    }
+
+    /// Builds the SoC on this thread, serves its control socket, boots it and runs its main loop until a
+    /// signal or the duration; stops the server, the SoC and every client thread on every path.
+    private static func serve(
+        profile: SoCProfile, options: SoCOptions, sink: HostEventSink, instance: InstanceLock, signals: SignalFD,
+        duration: Double?
+    ) throws(CommandError) -> ExitCode {
+        let soc: EmulatedSoC
+        do {
+            soc = try EmulatedSoC(profile: profile, options: options, sink: sink)
+        } catch {
+            throw CommandError("host: \(error.message)")
+        }
+        let server: ControlServer
+        do {
+            server = try ControlServer(soc: soc, instance: instance)
+        } catch {
+            soc.close()
+            throw CommandError(error.message)
+        }
+        server.start()
+        defer {
+            server.beginStop()
+            soc.close()
+            server.finish()
+        }
+        sink.emit(.info(rproc: nil, message: "instance \(instance.name): control socket \(server.socketPath)"))
+        let failures = soc.bootAutomatically()
+        let deadline = duration.map { MonotonicClock.nanoseconds() + UInt64($0 * 1e9) }
+        do {
+            let reason = try soc.run(until: deadline, signals: signals)
+            if case .signal(let number) = reason {
+                sink.emit(.info(rproc: nil, message: "received signal \(number), shutting down"))
+            }
+        } catch {
+            throw CommandError("host: \(error.message)")
+        }
+        return failures.isEmpty ? .success : .failure
     }
 }
 

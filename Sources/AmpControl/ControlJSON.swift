@@ -1,0 +1,96 @@
+// JSON objects of the control protocol's results (docs/control-protocol.md, "Objects"). rpmsg addresses are
+// integers with ANY (0xFFFFFFFF) written as -1, as in the event stream; payloads are carried as lowercase hex
+// ("hex") and, when the bytes are valid UTF-8, also as text ("data").
+
+import AmpJSON
+import AmpRemoteproc
+import AmpRpmsg
+import AmpSoC
+import AmpWire
+
+/// Builds the protocol's JSON objects from the Swift API's values.
+public enum ControlJSON {
+    /// An rpmsg address: ANY as -1, others as themselves.
+    public static func address(_ value: UInt32) -> JSONValue {
+        value == 0xFFFF_FFFF ? .int(-1) : .integer(value)
+    }
+
+    static func optional(_ text: String?) -> JSONValue {
+        text.map { .string($0) } ?? .null
+    }
+
+    public static func processor(_ status: ProcessorStatus) -> JSONObject {
+        [
+            "name": .string(status.name), "state": .string(status.state.description), "firmware": .string(status.firmware),
+            "crashCount": .integer(status.crashCount), "powerCount": .integer(status.powerCount),
+            "pid": status.pid.map { .integer($0) } ?? .null,
+            "recovery": .string(status.recoveryEnabled ? "enabled" : "disabled"), "coredump": .string(status.coredump.rawValue),
+            "links": .array(status.links.map { .string($0) }),
+        ]
+    }
+
+    public static func counters(_ counters: RpmsgEndpointCounters) -> JSONObject {
+        [
+            "rxMessages": .integer(counters.rxMessages), "rxBytes": .integer(counters.rxBytes),
+            "txMessages": .integer(counters.txMessages), "txBytes": .integer(counters.txBytes),
+        ]
+    }
+
+    public static func channel(_ status: ChannelStatus) -> JSONObject {
+        [
+            "rproc": .string(status.rproc), "link": .string(status.link), "transport": .string(status.transport),
+            "name": .string(status.name), "src": address(status.source), "dst": address(status.destination),
+            "device": .string(status.deviceName), "driver": optional(status.driver),
+            "counters": .object(counters(status.counters)), "socket": optional(status.socketPath),
+            "tty": optional(status.terminalPath),
+        ]
+    }
+
+    public static func endpoint(_ status: EndpointStatus) -> JSONObject {
+        [
+            "name": .string(status.name), "rproc": .string(status.rproc), "link": .string(status.link),
+            "src": address(status.address), "dst": address(status.destination),
+            "counters": .object(counters(status.counters)), "socket": optional(status.socketPath),
+        ]
+    }
+
+    public static func vring(_ status: VringStatus) -> JSONObject {
+        [
+            "link": .string(status.link), "index": .integer(status.index), "da": .integer(status.da),
+            "num": .integer(status.num), "notifyid": .integer(status.notifyID), "availIndex": .integer(status.availIndex),
+            "usedIndex": .integer(status.usedIndex), "availFlags": .integer(status.availFlags),
+            "usedFlags": .integer(status.usedFlags), "hostBuffers": .integer(status.hostBuffers),
+        ]
+    }
+
+    /// A received message: `{"src","length","hex","data"}`; "data" is null when the payload is not UTF-8.
+    public static func message(_ message: SoCMessage) -> JSONObject {
+        [
+            "src": address(message.source), "length": .integer(message.payload.count),
+            "hex": .string(HexPayload.encode(message.payload)), "data": text(of: message.payload).map { .string($0) } ?? .null,
+        ]
+    }
+
+    /// The payload as text when it is valid UTF-8.
+    static func text(of bytes: [UInt8]) -> String? {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        var result = String.UnicodeScalarView()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue(let scalar): result.append(scalar)
+            case .emptyInput: return String(result)
+            case .error: return nil
+            }
+        }
+    }
+
+    /// The resource table result: header values and the table re-serialised little-endian, as hex.
+    public static func resourceTable(_ table: ResourceTable, rproc: String) -> JSONObject {
+        [
+            "rproc": .string(rproc), "version": .integer(table.version), "count": .integer(table.offsets.count),
+            "size": .integer(table.size), "byteOrder": "little",
+            "hex": .string(HexPayload.encode(table.serialised(order: .little))),
+        ]
+    }
+}
