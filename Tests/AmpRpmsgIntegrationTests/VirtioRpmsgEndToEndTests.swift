@@ -16,7 +16,9 @@ import Testing
         defer { topology.finish() }
         #expect(topology.host.bootAutomatically().isEmpty)
         let sample = topology.host.rpmsgClientSample
-        #expect(try topology.run(until: { sample.isComplete }))
+        // The driver's last line is reported through the main loop after the exchange completes; waiting
+        // for it (not just for completion) means every earlier event has been reported too.
+        #expect(try topology.run(until: { sample.isComplete && topology.driverOutput(of: "rpmsg_client_sample").last == "goodbye!" }))
 
         let ipuChannels = topology.channelEvents(of: "ipu")
         #expect(ipuChannels.map(\.action) == [.create])
