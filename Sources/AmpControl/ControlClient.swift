@@ -54,7 +54,7 @@ public final class ControlClient: @unchecked Sendable {
     /// Connects to instance `name` in `runtime`.
     static func connect(name: String, runtime: RuntimeDirectory) throws(ControlError) -> ControlClient {
         let path = runtime.socketPath(for: name)
-        if (try? ControlSyscalls.status(of: runtime.path)) != nil { try runtime.check() }
+        if (try? FileAndSocketCalls.status(of: runtime.path)) != nil { try runtime.check() }
         do {
             return ControlClient(name: name, socketPath: path, socket: try UnixSocket.connect(to: path, kind: .stream))
         } catch where error.errno == ENOENT || error.errno == ECONNREFUSED {
@@ -133,7 +133,7 @@ public final class ControlClient: @unchecked Sendable {
     /// Writes raw bytes to the socket (tests of malformed input).
     public func send(_ bytes: [UInt8]) throws(ControlError) {
         do {
-            try ControlSyscalls.sendAll(
+            try FileAndSocketCalls.sendAll(
                 socket.fileDescriptor, bytes, deadline: MonotonicClock.deadline(after: ControlServer.writeTimeout),
                 subject: socketPath)
         } catch {

@@ -23,7 +23,7 @@ final class ControlSession: @unchecked Sendable {
 
     /// Whether the client closed its connection.
     private var clientGone: Bool {
-        ControlSyscalls.peerHasHungUp(connection.fileDescriptor)
+        FileAndSocketCalls.peerHasHungUp(connection.fileDescriptor)
     }
 
     /// Serves requests until the client closes, misbehaves beyond repair, or the server stops.
@@ -121,7 +121,7 @@ final class ControlSession: @unchecked Sendable {
     private func write(_ reply: ControlReply) -> Bool {
         let deadline = MonotonicClock.deadline(after: ControlServer.writeTimeout)
         do {
-            try ControlSyscalls.sendAll(
+            try FileAndSocketCalls.sendAll(
                 connection.fileDescriptor, ControlProtocol.line(reply.json), deadline: deadline, subject: connection.path,
                 cancelled: { [server] in server.isStopping })
             return true

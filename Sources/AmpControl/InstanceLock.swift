@@ -59,10 +59,10 @@ public final class InstanceLock: Sendable {
         let fd = try lockFile(at: path, name: name, runtime: runtime)
         let lock = InstanceLock(name: name, runtime: runtime, descriptor: fd)
         do {
-            try ControlSyscalls.rewrite(fd, "\(getpid())\n", path: path)
-            ControlSyscalls.unlinkQuietly(lock.socketPath)
+            try FileAndSocketCalls.rewrite(fd, "\(getpid())\n", path: path)
+            FileAndSocketCalls.unlinkQuietly(lock.socketPath)
             try? FileIO.removeDirectory(lock.endpointDirectory)
-            try ControlSyscalls.makeDirectory(lock.endpointDirectory, mode: 0o700)
+            try FileAndSocketCalls.makeDirectory(lock.endpointDirectory, mode: 0o700)
         } catch {
             lock.release()
             throw ControlError(error, doing: "instance \(name)")
@@ -77,18 +77,18 @@ public final class InstanceLock: Sendable {
             let fd: Int32
             let locked: Bool
             do {
-                fd = try ControlSyscalls.openLockFile(path)
+                fd = try FileAndSocketCalls.openLockFile(path)
             } catch {
                 throw ControlError(error, doing: "instance \(name): lock file")
             }
             do {
-                locked = try ControlSyscalls.tryLock(fd, path: path)
+                locked = try FileAndSocketCalls.tryLock(fd, path: path)
             } catch {
-                ControlSyscalls.closeQuietly(fd)
+                FileAndSocketCalls.closeQuietly(fd)
                 throw ControlError(error, doing: "instance \(name): lock file")
             }
             guard locked else {
-                ControlSyscalls.closeQuietly(fd)
+                FileAndSocketCalls.closeQuietly(fd)
                 let holder = holderPID(lockPath: path).map { "pid \($0)" } ?? "pid unknown"
                 throw ControlError(
                     code: EADDRINUSE,
@@ -97,12 +97,12 @@ public final class InstanceLock: Sendable {
                     field: "name")
             }
             // The path must still name the file we locked.
-            if let locked = ControlSyscalls.identity(of: fd), let info = try? ControlSyscalls.status(of: path),
+            if let locked = FileAndSocketCalls.identity(of: fd), let info = try? FileAndSocketCalls.status(of: path),
                 UInt64(info.st_dev) == locked.0, UInt64(info.st_ino) == locked.1
             {
                 return fd
             }
-            ControlSyscalls.closeQuietly(fd)
+            FileAndSocketCalls.closeQuietly(fd)
         }
         throw ControlError(code: EAGAIN, "instance \(name): lock file \(path) keeps being replaced")
     }
@@ -118,10 +118,10 @@ public final class InstanceLock: Sendable {
     public func release() {
         let fd = descriptor.exchange(-1, ordering: .acquiringAndReleasing)
         guard fd >= 0 else { return }
-        ControlSyscalls.unlinkQuietly(socketPath)
+        FileAndSocketCalls.unlinkQuietly(socketPath)
         try? FileIO.removeDirectory(endpointDirectory)
-        ControlSyscalls.unlinkQuietly(lockPath)
-        ControlSyscalls.closeQuietly(fd)
+        FileAndSocketCalls.unlinkQuietly(lockPath)
+        FileAndSocketCalls.closeQuietly(fd)
     }
 }
 

@@ -24,7 +24,7 @@ public struct RuntimeDirectory: Sendable, Equatable {
         if let base = environment["XDG_RUNTIME_DIR"], base.hasPrefix("/"), isUsableBase(base) {
             return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/ampsoc"
         }
-        return "/tmp/ampsoc-\(ControlSyscalls.userID)"
+        return "/tmp/ampsoc-\(FileAndSocketCalls.userID)"
     }
 
     init(path: String) {
@@ -33,15 +33,15 @@ public struct RuntimeDirectory: Sendable, Equatable {
 
     /// Whether `$XDG_RUNTIME_DIR` is a directory of ours we can write.
     private static func isUsableBase(_ base: String) -> Bool {
-        guard let info = try? ControlSyscalls.status(of: base) else { return false }
-        return info.st_mode & S_IFMT == S_IFDIR && info.st_uid == ControlSyscalls.userID
-            && ControlSyscalls.isWritableDirectory(base)
+        guard let info = try? FileAndSocketCalls.status(of: base) else { return false }
+        return info.st_mode & S_IFMT == S_IFDIR && info.st_uid == FileAndSocketCalls.userID
+            && FileAndSocketCalls.isWritableDirectory(base)
     }
 
     /// Creates the directory (0700) if missing, then checks it is a directory we own that nobody else can use.
     func create() throws(ControlError) {
         do {
-            try ControlSyscalls.makeDirectory(path, mode: 0o700)
+            try FileAndSocketCalls.makeDirectory(path, mode: 0o700)
         } catch {
             throw ControlError(error, doing: "runtime directory \(path)")
         }
@@ -52,7 +52,7 @@ public struct RuntimeDirectory: Sendable, Equatable {
     func check() throws(ControlError) {
         let found: stat?
         do {
-            found = try ControlSyscalls.status(of: path)
+            found = try FileAndSocketCalls.status(of: path)
         } catch {
             throw ControlError(error, doing: "runtime directory \(path)")
         }
@@ -60,7 +60,7 @@ public struct RuntimeDirectory: Sendable, Equatable {
         guard info.st_mode & S_IFMT == S_IFDIR else {
             throw ControlError(code: ENOTDIR, "runtime directory \(path) is not a directory (a symbolic link or a file); remove it")
         }
-        let user = ControlSyscalls.userID
+        let user = FileAndSocketCalls.userID
         guard info.st_uid == user else {
             throw ControlError(
                 code: EACCES,
@@ -87,24 +87,8 @@ public struct RuntimeDirectory: Sendable, Equatable {
 
     /// Names of the instances that have a control socket here (running or stale), sorted.
     public func socketNames() -> [String] {
-        let entries = (try? DirectoryListing.entries(of: path)) ?? []
+        let entries = (try? FileIO.listDirectory(path)) ?? []
         return entries.filter { $0.hasSuffix(".sock") }.map { String($0.dropLast(5)) }
             .filter { InstanceName.isValid($0) }.sorted()
-    }
-}
-
-/// Listing a directory (readdir(3)).
-enum DirectoryListing {
-    static func entries(of path: String) throws(SystemError) -> [String] {
-        guard let directory = opendir(path) else { throw SystemError(call: "opendir", subject: path, errno: errno) }
-        defer { closedir(directory) }
-        var names = [String]()
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
     }
 }

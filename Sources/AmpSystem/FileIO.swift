@@ -66,6 +66,11 @@ public enum FileIO {
         }
     }
 
+    /// Names in `directory` except "." and ".." (readdir(3)), unsorted.
+    public static func listDirectory(_ directory: String) throws(SystemError) -> [String] {
+        try Sys.listDirectory(directory)
+    }
+
     /// Creates a fresh directory `<parent>/<prefix>XXXXXX` (0700, `mkdtemp(3)`) and returns its path.
     public static func makeTemporaryDirectory(in parent: String, prefix: String) throws(SystemError) -> String {
         try Sys.mkdtemp(parent + "/" + prefix + "XXXXXX").get()

@@ -1,4 +1,5 @@
 @testable import AmpControl
+import AmpSystem
 import Foundation
 import Glibc
 import Testing
@@ -10,7 +11,7 @@ import Testing
         defer { try? FileManager.default.removeItem(at: base) }
         let runtime = try RuntimeDirectory.resolve(environment: ["XDG_RUNTIME_DIR": base.path])
         #expect(runtime.path == base.path + "/ampsoc")
-        let info = try #require(try ControlSyscalls.status(of: runtime.path))
+        let info = try #require(try FileAndSocketCalls.status(of: runtime.path))
         #expect(info.st_mode & 0o777 == 0o700)
         // Relative, missing or foreign values fall back to /tmp/ampsoc-<uid>.
         let fallback = "/tmp/ampsoc-\(getuid())"

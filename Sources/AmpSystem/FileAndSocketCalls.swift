@@ -1,18 +1,19 @@
-// The few system calls the control layer needs beyond AmpSystem's types: the instance lock (open(2), flock(2),
+// System calls for the control layer of a running instance, kept in the system layer with every other one:
+// the instance lock (open(2), flock(2),
 // fstat(2), ftruncate(2)), ownership checks of the runtime directory (lstat(2), mkdir(2), getuid(2)), and
 // complete writes to a stream socket that may be non-blocking (send(2) until every byte is out, waiting
 // with poll(2) for room, bounded by a deadline). Every wrapper returns a SystemError naming the call and
 // the path or socket; EINTR is retried.
 
-import AmpSystem
 import Glibc
 
-enum ControlSyscalls {
+/// Lock files, runtime-directory checks and complete writes to stream sockets (see the file comment).
+public enum FileAndSocketCalls {
     /// The real user id of this process.
-    static var userID: uid_t { getuid() }
+    public static var userID: uid_t { getuid() }
 
     /// lstat(2) of `path`, nil when it does not exist.
-    static func status(of path: String) throws(SystemError) -> stat? {
+    public static func status(of path: String) throws(SystemError) -> stat? {
         var info = stat()
         if lstat(path, &info) == 0 { return info }
         let code = errno
@@ -21,18 +22,18 @@ enum ControlSyscalls {
     }
 
     /// mkdir(2) with `mode`; an existing entry is not an error (the caller checks what it is).
-    static func makeDirectory(_ path: String, mode: mode_t) throws(SystemError) {
+    public static func makeDirectory(_ path: String, mode: mode_t) throws(SystemError) {
         if mkdir(path, mode) == 0 || errno == EEXIST { return }
         throw SystemError(call: "mkdir", subject: path, errno: errno)
     }
 
     /// Whether this process may write and search the directory `path` (access(2) with W_OK|X_OK).
-    static func isWritableDirectory(_ path: String) -> Bool {
+    public static func isWritableDirectory(_ path: String) -> Bool {
         access(path, W_OK | X_OK) == 0
     }
 
     /// Opens (creating, 0600) the lock file at `path`, close-on-exec so firmware children never inherit it.
-    static func openLockFile(_ path: String) throws(SystemError) -> Int32 {
+    public static func openLockFile(_ path: String) throws(SystemError) -> Int32 {
         while true {
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
             if fd >= 0 { return fd }
@@ -41,7 +42,7 @@ enum ControlSyscalls {
     }
 
     /// flock(2) LOCK_EX|LOCK_NB: true when taken, false when another open file holds it.
-    static func tryLock(_ fd: Int32, path: String) throws(SystemError) -> Bool {
+    public static func tryLock(_ fd: Int32, path: String) throws(SystemError) -> Bool {
         while true {
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { return true }
             switch errno {
@@ -53,14 +54,14 @@ enum ControlSyscalls {
     }
 
     /// Device and inode of an open descriptor (fstat(2)).
-    static func identity(of fd: Int32) -> (UInt64, UInt64)? {
+    public static func identity(of fd: Int32) -> (UInt64, UInt64)? {
         var info = stat()
         guard fstat(fd, &info) == 0 else { return nil }
         return (UInt64(info.st_dev), UInt64(info.st_ino))
     }
 
     /// Replaces the contents of the open file `fd` with `text`.
-    static func rewrite(_ fd: Int32, _ text: String, path: String) throws(SystemError) {
+    public static func rewrite(_ fd: Int32, _ text: String, path: String) throws(SystemError) {
         guard ftruncate(fd, 0) == 0 else { throw SystemError(call: "ftruncate", subject: path, errno: errno) }
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
@@ -68,21 +69,22 @@ enum ControlSyscalls {
     }
 
     /// Closes a descriptor, ignoring errors (the lock file at exit).
-    static func closeQuietly(_ fd: Int32) { _ = close(fd) }
+    public static func closeQuietly(_ fd: Int32) { _ = close(fd) }
 
     /// unlink(2), ignoring a missing file.
-    static func unlinkQuietly(_ path: String) { _ = unlink(path) }
+    public static func unlinkQuietly(_ path: String) { _ = unlink(path) }
 
     /// Sends every byte of `bytes` on the stream socket `fd` (MSG_NOSIGNAL: a closed peer is EPIPE, not
     /// SIGPIPE). When the socket's buffer is full, waits for room in slices of at most 100 ms until
     /// `deadline` (monotonic ns; ETIMEDOUT after it) or until `cancelled()` returns true (ECANCELED).
-    static func sendAll(
+    public static func sendAll(
         _ fd: Int32, _ bytes: [UInt8], deadline: UInt64, subject: String, cancelled: () -> Bool = { false }
     ) throws(SystemError) {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes { raw in
-                send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+            let sent = bytes.withUnsafeBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return send(fd, base + offset, raw.count - offset, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
             }
             if sent > 0 {
                 offset += sent
@@ -101,10 +103,10 @@ enum ControlSyscalls {
     }
 }
 
-extension ControlSyscalls {
+extension FileAndSocketCalls {
     /// Whether the peer of a connected socket has closed it entirely (poll(2) reports POLLHUP). A peer that
     /// only shut down its writing side (waiting for replies) is not hung up.
-    static func peerHasHungUp(_ fd: Int32) -> Bool {
+    public static func peerHasHungUp(_ fd: Int32) -> Bool {
         var entry = pollfd(fd: fd, events: 0, revents: 0)
         return poll(&entry, 1, 0) > 0 && entry.revents & Int16(POLLHUP | POLLERR) != 0
     }
