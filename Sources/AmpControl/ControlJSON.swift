@@ -42,7 +42,21 @@ public enum ControlJSON {
             "name": .string(status.name), "src": address(status.source), "dst": address(status.destination),
             "device": .string(status.deviceName), "driver": optional(status.driver),
             "counters": .object(counters(status.counters)), "socket": optional(status.socketPath),
-            "tty": optional(status.terminalPath),
+            "tty": optional(status.terminalPath), "bridge": status.bridge.map { .object(bridge($0)) } ?? .null,
+        ]
+    }
+
+    /// An endpoint socket's or terminal's own state (docs/endpoint-sockets.md).
+    public static func bridge(_ status: BridgeStatus) -> JSONObject {
+        let counters = status.counters
+        return [
+            "mtu": .integer(status.mtu), "clientConnected": status.clientConnected.map { .bool($0) } ?? .null,
+            "rxMessages": .integer(counters.rxMessages), "rxBytes": .integer(counters.rxBytes),
+            "txMessages": .integer(counters.txMessages), "txBytes": .integer(counters.txBytes),
+            "dropped": .integer(counters.dropped), "oversize": .integer(counters.oversize),
+            "sendFailures": .integer(counters.sendFailures), "connections": .integer(counters.connections),
+            "rejectedClients": .integer(counters.rejectedClients), "queued": .integer(counters.queued),
+            "lastError": optional(status.lastError),
         ]
     }
 
@@ -51,6 +65,7 @@ public enum ControlJSON {
             "name": .string(status.name), "rproc": .string(status.rproc), "link": .string(status.link),
             "src": address(status.address), "dst": address(status.destination),
             "counters": .object(counters(status.counters)), "socket": optional(status.socketPath),
+            "bridge": status.bridge.map { .object(bridge($0)) } ?? .null,
         ]
     }
 

@@ -23,7 +23,7 @@ extension EmulatedSoC {
             rproc: rproc, link: bus.name, transport: Self.transportName(bus.transport), name: channel.name,
             source: channel.localAddress, destination: channel.destination, deviceName: channel.deviceName,
             driver: channel.driverName, counters: channel.endpoint?.counters ?? RpmsgEndpointCounters(),
-            socketPath: socketPath(for: channel), terminalPath: terminalPath(for: channel))
+            socketPath: socketPath(for: channel), terminalPath: terminalPath(for: channel), bridge: bridgeStatus(for: channel))
     }
 
     /// "virtio" or "smd".

@@ -95,6 +95,19 @@ extension EmulatedSoC {
         endpoints.withLock { $0.tty }?.terminalPath(forChannel: channel)
     }
 
+    func bridgeStatus(for channel: RpmsgChannel) -> BridgeStatus? {
+        let (raw, tty) = endpoints.withLock { ($0.raw, $0.tty) }
+        if let socket = raw?.bridge(forChannel: channel) {
+            return BridgeStatus(
+                mtu: socket.mtu, clientConnected: socket.isClientConnected, counters: socket.counters,
+                lastError: socket.lastError)
+        }
+        if let terminal = tty?.bridge(forChannel: channel) {
+            return BridgeStatus(mtu: terminal.mtu, clientConnected: nil, counters: terminal.counters, lastError: terminal.lastError)
+        }
+        return nil
+    }
+
     /// Closes every endpoint the instance holds for its users (at shutdown).
     func closeEndpoints() {
         let (standing, created) = endpoints.withLock { tables in
@@ -190,7 +203,10 @@ extension EmulatedSoC {
     static func status(_ entry: CreatedEndpoint) -> EndpointStatus {
         EndpointStatus(
             rproc: entry.rproc, link: entry.endpoint.linkName, name: entry.name, address: entry.endpoint.address,
-            destination: entry.endpoint.destination, counters: entry.endpoint.counters, socketPath: entry.bridge.path)
+            destination: entry.endpoint.destination, counters: entry.endpoint.counters, socketPath: entry.bridge.path,
+            bridge: BridgeStatus(
+                mtu: entry.bridge.mtu, clientConnected: entry.bridge.isClientConnected, counters: entry.bridge.counters,
+                lastError: entry.bridge.lastError))
     }
 
     /// Closes the sockets of created endpoints whose link went away (main loop, every round).

@@ -1,3 +1,4 @@
+import AmpHostDrivers
 import AmpProfiles
 import AmpRemoteproc
 import AmpRpmsg
@@ -42,6 +43,19 @@ public struct ChannelStatus: Sendable, Equatable {
     public var socketPath: String?
     /// The pseudo-terminal of an "rpmsg-tty" channel.
     public var terminalPath: String?
+    /// The socket's or terminal's own traffic and problems.
+    public var bridge: BridgeStatus?
+}
+
+/// The userland side of an endpoint socket or a channel's terminal.
+public struct BridgeStatus: Sendable, Equatable {
+    /// Longest message sent to the remote; longer client messages are refused.
+    public var mtu: Int
+    /// Whether a client is connected now (sockets; nil for terminals).
+    public var clientConnected: Bool?
+    public var counters: BridgeCounters
+    /// The last problem met (a failed send, an oversize message, a system-call error).
+    public var lastError: String?
 }
 
 /// An endpoint created through ``EmulatedSoC/createEndpoint(rproc:name:source:destination:)``.
@@ -54,6 +68,8 @@ public struct EndpointStatus: Sendable, Equatable {
     public var counters: RpmsgEndpointCounters
     /// Its SOCK_SEQPACKET socket.
     public var socketPath: String?
+    /// The socket's own traffic and problems.
+    public var bridge: BridgeStatus?
 }
 
 /// A message received by the Swift API.

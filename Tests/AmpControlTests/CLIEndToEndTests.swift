@@ -133,6 +133,13 @@ import Testing
         guard case .int(let rawSource)? = rawChannel["src"] else { Issue.record("no src: \(rawChannel)"); return }
         #expect(rawChannel["driver"] == "rpmsg_raw")
         #expect(rawChannel["socket"] == .string("\(instance.runtimeDirectory)/\(instance.name).d/ipu.vdev0.rpmsg-raw.\(rawSource)"))
+        if case .object(let bridge)? = rawChannel["bridge"] {
+            #expect(bridge["mtu"] == .int(496))
+            #expect(bridge["clientConnected"] == .bool(false))
+            #expect(bridge["oversize"] == .int(0))
+        } else {
+            Issue.record("no bridge: \(rawChannel)")
+        }
         let tty = try #require(channelsNow.first { $0["name"] == "rpmsg-tty" })
         if case .string(let terminal)? = tty["tty"] { #expect(terminal.hasPrefix("/dev/pts/")) } else { Issue.record("no tty: \(tty)") }
 
