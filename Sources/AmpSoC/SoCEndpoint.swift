@@ -1,5 +1,7 @@
 import AmpRpmsg
+import AmpSystem
 import AmpWire
+import Glibc
 
 /// An rpmsg endpoint of the host, owned by Swift code: send to the remote, receive what arrives at its
 /// address (the Swift equivalent of an endpoint made with RPMSG_CREATE_EPT_IOCTL on /dev/rpmsg_ctrlN).
@@ -58,7 +60,21 @@ public final class SoCEndpoint: Sendable {
     /// The next message that arrived at this endpoint, waiting up to `timeout`.
     /// - Throws: ETIMEDOUT, or ENODEV when the endpoint is gone and nothing is left to read.
     public func receive(timeout: Duration) throws(SoCError) -> SoCMessage {
-        try queue.next(timeout: timeout, what: label)
+        // Waits in slices so an endpoint that goes away with its remote ends the wait at once, not at the
+        // timeout.
+        let deadline = MonotonicClock.deadline(after: timeout)
+        while true {
+            if endpoint.isDestroyed { queue.close(reason: "the endpoint is gone (closed, or its remote stopped or crashed)") }
+            let now = MonotonicClock.nanoseconds()
+            let slice = min(deadline > now ? deadline - now : 0, 100_000_000)
+            do {
+                return try queue.next(timeout: .nanoseconds(Int64(slice)), what: label)
+            } catch where error.errno == ETIMEDOUT && MonotonicClock.nanoseconds() < deadline {
+                continue
+            } catch where error.errno == ETIMEDOUT {
+                throw SoCError(errno: ETIMEDOUT, "\(label): no message within \(timeout)")
+            }
+        }
     }
 
     /// Destroys the endpoint (its address is free again). Idempotent.

@@ -88,6 +88,12 @@ struct EmulatedSoCTests {
         #expect(stopTrace.contains { $0.hasPrefix("ampsoc-fw-echo: stopping after echoing") })
         stopEvents.cancel()
         #expect(throws: SoCError.self) { try endpoint.send([1]) }
+        do {
+            _ = try endpoint.receive(timeout: .seconds(30))
+            Issue.record("a receive on a dead endpoint returned a message")
+        } catch {
+            #expect(error.errnoName == "ENODEV")
+        }
         try soc.start("dsp")
         try soc.waitForState("dsp", .running, timeout: .seconds(5))
         _ = try soc.waitForChannel("rpmsg-echo", rproc: "dsp", timeout: .seconds(20))
