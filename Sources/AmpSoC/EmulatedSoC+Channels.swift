@@ -104,7 +104,7 @@ extension EmulatedSoC {
     }
 
     func openEndpoint(bus: RpmsgBus, rproc: String, source: UInt32, destination: UInt32) throws(SoCError) -> SoCEndpoint {
-        let queue = SoCMessageQueue()
+        let queue = SoCBoundedQueue<SoCMessage>(capacity: 1024)
         do {
             let endpoint = try bus.createEndpoint(address: source, destination: destination) { endpoint, payload, from in
                 queue.push(SoCMessage(payload: payload, source: from))

@@ -17,9 +17,9 @@ public final class SoCEndpoint: Sendable {
     /// Where ``send(_:)`` goes.
     public let destination: UInt32
     let endpoint: RpmsgEndpoint
-    let queue: SoCMessageQueue
+    let queue: SoCBoundedQueue<SoCMessage>
 
-    init(rproc: String, endpoint: RpmsgEndpoint, queue: SoCMessageQueue) {
+    init(rproc: String, endpoint: RpmsgEndpoint, queue: SoCBoundedQueue<SoCMessage>) {
         self.rproc = rproc
         self.address = endpoint.address
         self.destination = endpoint.destination
@@ -67,12 +67,18 @@ public final class SoCEndpoint: Sendable {
             if endpoint.isDestroyed { queue.close(reason: "the endpoint is gone (closed, or its remote stopped or crashed)") }
             let now = MonotonicClock.nanoseconds()
             let slice = min(deadline > now ? deadline - now : 0, 100_000_000)
-            do {
-                return try queue.next(timeout: .nanoseconds(Int64(slice)), what: label)
-            } catch where error.errno == ETIMEDOUT && MonotonicClock.nanoseconds() < deadline {
-                continue
-            } catch where error.errno == ETIMEDOUT {
-                throw SoCError(errno: ETIMEDOUT, "\(label): no message within \(timeout)")
+            switch queue.next(timeout: .nanoseconds(Int64(slice))) {
+            case .success(let message):
+                return message
+            case .failure(let end):
+                switch end.ending {
+                case .closed(let reason):
+                    throw SoCError(errno: ENODEV, "\(label): \(reason)")
+                case .timedOut where MonotonicClock.nanoseconds() < deadline:
+                    continue
+                case .timedOut:
+                    throw SoCError(errno: ETIMEDOUT, "\(label): no message within \(timeout)")
+                }
             }
         }
     }

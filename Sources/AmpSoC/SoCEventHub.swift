@@ -93,77 +93,34 @@ final class SoCEventHub: HostEventSink, @unchecked Sendable {
 ///
 /// Events queue up to a bound while nobody reads; beyond it the oldest are dropped and counted
 /// (``dropped``), so a stalled reader never holds the host back.
-public final class SoCEventSubscription: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var queue: [HostEvent] = []
-    private var head = 0
-    private let capacity: Int
-    private var closed = false
-    private var droppedCount: UInt64 = 0
-    private weak var hub: SoCEventHub?
+public final class SoCEventSubscription: Sendable {
+    private let queue: SoCBoundedQueue<HostEvent>
+    private weak let hub: SoCEventHub?
 
     init(capacity: Int, hub: SoCEventHub) {
-        self.capacity = capacity
+        queue = SoCBoundedQueue(capacity: capacity)
         self.hub = hub
     }
 
     func push(_ event: HostEvent) {
-        condition.lock()
-        defer { condition.unlock() }
-        guard !closed else { return }
-        if queue.count - head >= capacity {
-            head += 1
-            droppedCount += 1
-        }
-        queue.append(event)
-        if head > 1024 && head * 2 > queue.count {
-            queue.removeFirst(head)
-            head = 0
-        }
-        condition.signal()
+        queue.push(event)
     }
 
     func close() {
-        condition.lock()
-        closed = true
-        condition.broadcast()
-        condition.unlock()
+        queue.close(reason: "the stream ended")
     }
 
     /// Events dropped because the queue was full.
-    public var dropped: UInt64 {
-        condition.lock()
-        defer { condition.unlock() }
-        return droppedCount
-    }
+    public var dropped: UInt64 { queue.dropped }
 
     /// The next event; waits up to `timeout` (nil: until one arrives or the instance shuts down).
     /// Returns nil on timeout, or when the instance shut down and every queued event was read.
     public func next(timeout: Duration? = nil) -> HostEvent? {
-        let deadline = timeout.map { MonotonicClock.deadline(after: $0) }
-        condition.lock()
-        defer { condition.unlock() }
-        while head == queue.count {
-            if closed { return nil }
-            if let deadline {
-                let now = MonotonicClock.nanoseconds()
-                guard now < deadline else { return nil }
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
-            } else {
-                condition.wait()
-            }
-        }
-        let event = queue[head]
-        head += 1
-        return event
+        try? queue.next(timeout: timeout).get()
     }
 
     /// Whether the stream ended (the instance shut down or ``cancel()`` was called).
-    public var isClosed: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return closed
-    }
+    public var isClosed: Bool { queue.isClosed }
 
     /// Stops the stream; a waiting ``next(timeout:)`` returns nil once the queue is read.
     public func cancel() {
