@@ -24,7 +24,7 @@ let package = Package(
         // Host remoteproc core: firmware loading, resource handling, lifecycle, crashes, recovery, coredump, trace.
         .target(
             name: "AmpRemoteproc",
-            dependencies: ["AmpSystem", "AmpWire", "AmpProfiles", "AmpRpmsg", "AmpRpmsgVirtio", "AmpSMD"]),
+            dependencies: ["AmpSystem", "AmpWire", "AmpProfiles", "AmpRpmsg", "AmpRpmsgVirtio", "AmpSMD", "AmpRpmsgSMD"]),
         // Virtio split virtqueues (legacy layout) over shared memory: driver side (host) and device side (remote).
         .target(name: "AmpVirtio", dependencies: ["AmpWire", "CAmpShim"]),
         // rpmsg core (transport-agnostic, as Linux's rpmsg_core), name service, driver model, host drivers.
@@ -114,7 +114,7 @@ let package = Package(
         .testTarget(name: "AmpHostDriversTests", dependencies: ["AmpHostDrivers", "AmpRpmsg", "AmpSystem", "AmpWire"]),
         .testTarget(
             name: "AmpSoCTests",
-            dependencies: ["AmpSoC", "AmpRemoteproc", "AmpRpmsg", "AmpJSON", "AmpSystem", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-client-sample", "ampsoc-fw-faulty", "ampsoc-fw-console"]),
+            dependencies: ["AmpSoC", "AmpRemoteproc", "AmpRpmsg", "AmpJSON", "AmpSystem", "AmpSMD", "AmpRpmsgSMD", "AmpWire", "ampsoc-fw-basic", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-client-sample", "ampsoc-fw-faulty", "ampsoc-fw-console"]),
         .testTarget(
             name: "AmpControlTests",
             dependencies: ["AmpControl", "AmpSoC", "AmpJSON", "AmpSystem", "ampsoc", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-console"]),

@@ -1,5 +1,6 @@
 import AmpProfiles
 import AmpRpmsg
+import AmpRpmsgSMD
 import AmpRpmsgVirtio
 import AmpSystem
 import AmpWire
@@ -50,7 +51,9 @@ public final class RemoteProcessor {
     /// The running session, for live views (memory, trace, table).
     var liveSession: RemoteSession? { session }
     /// The virtio rpmsg links of the current boot, one per rpmsg vdev (empty when offline).
-    public var rpmsgLinks: [VirtioRpmsgLink] { session?.rpmsg.links ?? [] }
+    public var rpmsgLinks: [VirtioRpmsgLink] { (session?.rpmsg as? VirtioRpmsgSubdevice)?.links ?? [] }
+    /// The SMD edge link of the current boot, for an SMD remote (nil otherwise, or when offline).
+    public var smdLink: SmdRpmsgEdgeLink? { (session?.rpmsg as? SmdRpmsgSubdevice)?.link }
     /// The rpmsg cores of the current boot's links that are up (empty when offline, crashed or stopping).
     public var rpmsgBuses: [RpmsgBus] { session?.rpmsg.buses.filter(\.isUp) ?? [] }
 

@@ -64,7 +64,7 @@ extension RemoteProcessor {
     public func vringStatuses() -> [VringStatus] {
         guard let session = liveSession else { return [] }
         var result = [VringStatus]()
-        for link in session.rpmsg.links {
+        for link in (session.rpmsg as? VirtioRpmsgSubdevice)?.links ?? [] {
             let rings = [(0, link.layout.receive, link.postedReceiveBuffers), (1, link.layout.transmit, link.freeTransmitBuffers)]
             for (index, ring, buffers) in rings {
                 guard let layout = try? VringLayout(num: ring.num, align: ring.align),

@@ -21,8 +21,8 @@ final class RemoteSession {
     let toRemote: Doorbell
     /// Remote-to-host doorbell (the rpmsg service thread waits on it).
     let toHost: Doorbell
-    /// The virtio rpmsg devices (one link per rpmsg vdev).
-    let rpmsg: VirtioRpmsgSubdevice
+    /// The rpmsg subdevice: the virtio rpmsg devices (one link per rpmsg vdev) or the SMD edge.
+    let rpmsg: any RpmsgSubdevice
     /// Eventfds passed to the firmware process (eventfd doorbells only).
     private let eventFDs: [EventFD]
     /// Warnings from loading (skipped resources, segments outside the memory map).
@@ -35,7 +35,7 @@ final class RemoteSession {
 
     private init(
         rproc: String, segment: SharedMemorySegment, memoryMap: RemoteMemoryMap, allocation: ResourceAllocation,
-        firmware: FirmwareImage, process: ChildProcess, toRemote: Doorbell, toHost: Doorbell, rpmsg: VirtioRpmsgSubdevice,
+        firmware: FirmwareImage, process: ChildProcess, toRemote: Doorbell, toHost: Doorbell, rpmsg: any RpmsgSubdevice,
         eventFDs: [EventFD], warnings: [String]
     ) {
         self.rproc = rproc
@@ -76,7 +76,7 @@ final class RemoteSession {
             heartbeatPeriodMs: heartbeatPeriod, rproc: rproc,
             transport: profile.rpmsgTransport == .smd ? .smd : .virtio, smdEdge: profile.smdEdge ?? 0)
         if profile.rpmsgTransport == .smd {
-            try SmemBootLoader.initialize(segment: segment, memoryMap: memoryMap, rproc: rproc)
+            try SmdRpmsgSubdevice.prepare(segment: segment, memoryMap: memoryMap, rproc: rproc)
         }
 
         var eventFDs = [EventFD]()
@@ -117,11 +117,18 @@ final class RemoteSession {
                 executable: firmware.path, arguments: profile.firmwareArguments, environment: environment,
                 inheritFDs: inherit)
         }
-        let rpmsg: VirtioRpmsgSubdevice
-        do {
-            rpmsg = try VirtioRpmsgSubdevice.start(
-                rproc: rproc, allocation: allocation, segment: segment, toRemote: toRemote, toHost: toHost,
-                context: context)
+        let rpmsg: any RpmsgSubdevice
+        do throws(RemoteprocError) {
+            switch profile.rpmsgTransport {
+            case .virtio:
+                rpmsg = try VirtioRpmsgSubdevice.start(
+                    rproc: rproc, allocation: allocation, segment: segment, toRemote: toRemote, toHost: toHost,
+                    context: context)
+            case .smd:
+                rpmsg = try SmdRpmsgSubdevice.start(
+                    profile: profile, memoryMap: memoryMap, segment: segment, toRemote: toRemote, toHost: toHost,
+                    context: context, vdevCount: allocation.vdevs.count)
+            }
         } catch {
             _ = try? process.signal(SIGKILL)
             _ = try? process.waitForExit(timeout: .seconds(5))

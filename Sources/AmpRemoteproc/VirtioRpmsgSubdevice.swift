@@ -13,7 +13,7 @@ import Synchronization
 /// links closed -> service thread joined -> buses down (channels destroyed, drivers' remove runs) ->
 /// devices reset. A protocol violation on any link is kept for the main loop (``takeFailure()``), which
 /// treats it as a fatal error of the remote.
-final class VirtioRpmsgSubdevice {
+final class VirtioRpmsgSubdevice: RpmsgSubdevice {
     let rproc: String
     /// One per rpmsg vdev, in table order.
     let links: [VirtioRpmsgLink]
@@ -111,24 +111,5 @@ final class VirtioRpmsgSubdevice {
         for link in links { link.close() }
         thread.stop()
         for link in links { link.shutDown() }
-    }
-}
-
-/// The first failure reported by any link, handed from a service thread to the main loop.
-private final class FailureRecord: Sendable {
-    private let state = Mutex<(first: String?, taken: Bool)>((nil, false))
-
-    func record(_ detail: String) {
-        state.withLock { state in
-            if state.first == nil { state.first = detail }
-        }
-    }
-
-    func take() -> String? {
-        state.withLock { state in
-            guard let first = state.first, !state.taken else { return nil }
-            state.taken = true
-            return first
-        }
     }
 }

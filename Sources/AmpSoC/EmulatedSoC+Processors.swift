@@ -21,7 +21,7 @@ extension EmulatedSoC {
         ProcessorStatus(
             name: rproc.name, state: rproc.state, firmware: rproc.firmware, crashCount: rproc.crashCount,
             powerCount: rproc.powerCount, pid: rproc.pid, recoveryEnabled: rproc.recoveryEnabled,
-            coredump: rproc.coredumpMode, links: rproc.rpmsgLinks.map(\.name))
+            coredump: rproc.coredumpMode, links: rproc.rpmsgLinks.map(\.name) + (rproc.smdLink.map { [$0.name] } ?? []))
     }
 
     /// Runs `body` on the main loop with the processor called `name`.
