@@ -2,12 +2,11 @@
 // pseudo-terminal), fed into a ConsoleShell, with the shell's output sent back in messages of at most the MTU.
 
 import AmpRemote
-import AmpSampleSupport
 
-/// A ConsoleShell on an announced "rpmsg-tty" endpoint.
-final class ConsoleService {
+/// A ConsoleShell on an announced "rpmsg-tty" endpoint (ampsoc-fw-console, and the IPU's ampsoc-fw-services).
+public final class ConsoleService {
     /// The channel name the host's tty driver binds to.
-    static let channelName = "rpmsg-tty"
+    public static let channelName = "rpmsg-tty"
 
     private unowned let core: RemoteCore
     private let device: RpmsgRemoteDevice
@@ -22,7 +21,11 @@ final class ConsoleService {
         var count = 0
     }
 
-    init(core: RemoteCore, version: String, bootTime: ContinuousClock.Instant) throws(RpmsgRemoteError) {
+    /// Creates the endpoint (announced once the host's driver is ready) and the shell.
+    /// - Parameters:
+    ///   - version: what the `version` command prints.
+    ///   - bootTime: when the firmware started, for `uptime`.
+    public init(core: RemoteCore, version: String, bootTime: ContinuousClock.Instant) throws(RpmsgRemoteError) {
         self.core = core
         let device = try core.rpmsg
         self.device = device
@@ -43,7 +46,7 @@ final class ConsoleService {
     }
 
     /// Lines entered so far.
-    var linesEntered: Int { shell.linesEntered }
+    public var linesEntered: Int { shell.linesEntered }
 
     private func receive(_ message: RpmsgReceivedMessage) {
         var output: [UInt8] = []
