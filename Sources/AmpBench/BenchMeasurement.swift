@@ -46,11 +46,30 @@ public struct BenchConfiguration: Equatable, Sendable {
 /// batches for throughput. Clock: ``MonotonicClock`` (CLOCK_MONOTONIC through the vDSO, ~20-50 ns a read).
 public enum BenchMeasurement {
     /// `configuration.roundTripWarmup` untimed round trips, then up to `roundTripIterations` timed ones (fewer if
-    /// `roundTripTimeLimit` runs out), each timed on its own.
+    /// `roundTripTimeLimit` runs out), each timed on its own: by the transport when it drives its round trips
+    /// itself (``BenchTransport/timedRoundTrips(size:count:timeLimit:)``), otherwise here, around every
+    /// ``BenchTransport/roundTrip(size:)`` call.
     public static func roundTrips(
         _ transport: any BenchTransport, size: Int, configuration: BenchConfiguration
     ) throws(BenchError) -> LatencySummary {
         try transport.checkPayloadSize(size)
+        let samples: [UInt64]
+        if try transport.timedRoundTrips(size: size, count: configuration.roundTripWarmup, timeLimit: configuration.roundTripTimeLimit) != nil {
+            samples = try transport.timedRoundTrips(
+                size: size, count: configuration.roundTripIterations, timeLimit: configuration.roundTripTimeLimit) ?? []
+        } else {
+            samples = try callerTimedRoundTrips(transport, size: size, configuration: configuration)
+        }
+        guard let summary = LatencySummary(nanoseconds: samples) else {
+            throw .protocolViolation(transport: transport.name, detail: "no round trip completed")
+        }
+        return summary
+    }
+
+    /// Warm-up, then the timed round trips, each timed around one ``BenchTransport/roundTrip(size:)`` call.
+    private static func callerTimedRoundTrips(
+        _ transport: any BenchTransport, size: Int, configuration: BenchConfiguration
+    ) throws(BenchError) -> [UInt64] {
         for _ in 0..<configuration.roundTripWarmup {
             try transport.roundTrip(size: size)
         }
@@ -66,10 +85,7 @@ public enum BenchMeasurement {
             if after &- start >= limit { break }
             before = after
         }
-        guard let summary = LatencySummary(nanoseconds: samples) else {
-            throw .protocolViolation(transport: transport.name, detail: "no round trip completed")
-        }
-        return summary
+        return samples
     }
 
     /// One untimed batch, then whole batches of `configuration.streamBatch` messages until at least

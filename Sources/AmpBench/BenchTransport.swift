@@ -21,6 +21,14 @@ public protocol BenchTransport: AnyObject {
     /// number of bytes) has been received and copied out. One call is one timed round trip.
     func roundTrip(size: Int) throws(BenchError)
 
+    /// Runs up to `count` round trips of `size` payload bytes back to back, driven by the transport itself
+    /// rather than by one ``roundTrip(size:)`` call each, and returns the duration of each in nanoseconds (fewer
+    /// than `count` when `timeLimit` ran out; stop at the first round trip that ends past it). For a stack
+    /// whose answers arrive on a thread of its own: it can send the next ping from there, as Linux's
+    /// rpmsg_client_sample does, instead of handing every answer over to the measuring thread.
+    /// nil (the default): not supported, the harness times ``roundTrip(size:)`` calls.
+    func timedRoundTrips(size: Int, count: Int, timeLimit: Duration) throws(BenchError) -> [UInt64]?
+
     /// Sends `count` messages of `size` payload bytes one way as fast as the transport allows, and returns once
     /// the peer has received (copied out) all of them, so the caller's clock covers delivery, not just sending.
     func stream(size: Int, count: Int) throws(BenchError)
@@ -36,6 +44,8 @@ public protocol BenchTransport: AnyObject {
 }
 
 extension BenchTransport {
+    public func timedRoundTrips(size: Int, count: Int, timeLimit: Duration) throws(BenchError) -> [UInt64]? { nil }
+
     /// The smallest payload the harness sends: room for a kind byte and an 8-byte count.
     public static var minimumPayloadSize: Int { 16 }
 

@@ -12,7 +12,8 @@ import AmpSystem
 /// One pass of the loop: check the stop request; dispatch the notify bits taken last time; run the timers that
 /// are due (earliest first); run the work items and task steps that were ready at the start of the pass; then
 /// take the doorbell's pending bits, sleeping in the doorbell (futex or eventfd) until the next timer deadline
-/// when nothing is ready. An idle loop therefore sleeps in the kernel and uses no CPU; a loop with ready work
+/// when nothing is ready. An idle poller (the rpmsg device's vring1) is polled wherever the doorbell is
+/// looked at, so a peer that was asked not to ring while the loop spins is still heard. An idle loop therefore sleeps in the kernel and uses no CPU; a loop with ready work
 /// only polls the doorbell.
 ///
 /// Nothing here is thread-safe: call it only from the loop's thread (from setup code and from callbacks).
@@ -79,16 +80,26 @@ public final class MessageLoop {
 
     private let doorbell: Doorbell
     private let stopRequested: () -> Bool
+    // @exclusivity(unchecked) on the state every pass touches: see RpmsgRemoteDevice.
     /// Sorted by deadline, then id (registration order).
-    private var timers: [ScheduledTimer] = []
+    @exclusivity(unchecked) private var timers: [ScheduledTimer] = []
     private var nextTimerID: UInt64 = 1
-    private var ready: [() -> TaskStep] = []
+    @exclusivity(unchecked) private var ready: [() -> TaskStep] = []
     private var notifyHandlers: [(bit: UInt32, handler: (UInt32) -> Void)] = []
     private var anyNotifyHandlers: [(UInt32) -> Void] = []
     private var stopHandlers: [() -> Void] = []
-    private var quitRequested = false
+    @exclusivity(unchecked) private var quitRequested = false
     /// Bits taken from the doorbell but not yet dispatched (kept across ``run(until:)`` calls).
-    private var undispatchedBits: UInt32 = 0
+    @exclusivity(unchecked) private var undispatchedBits: UInt32 = 0
+    /// Work found in shared memory rather than rung (see ``setIdlePoller(bits:poll:arm:)``).
+    @exclusivity(unchecked) private var idlePoller: IdlePoller?
+
+    /// A source of work the loop polls while it spins on the doorbell (see ``setIdlePoller(bits:poll:arm:)``).
+    private struct IdlePoller {
+        let bits: UInt32
+        let poll: () -> Bool
+        let arm: () -> Bool
+    }
 
     /// A loop that sleeps on `doorbell` (it must be the only waiter on it) and ends when `stopRequested`
     /// returns true; the check runs before every pass, so after every wake-up.
@@ -153,6 +164,21 @@ public final class MessageLoop {
     /// Ends ``run(until:)`` after the current callback (used by tests and embedders; firmware ends when the host
     /// stops it).
     func quit() { quitRequested = true }
+
+    /// Lets the loop find work without a doorbell ring, as busy polling does: whenever it looks at the
+    /// doorbell (between passes, and while it spins before sleeping) it also calls `poll`, and when that
+    /// returns true it dispatches `bits` as if they had been rung. Before it sleeps it calls `arm` once, which
+    /// must ask the peer to ring again (a virtqueue's notifications) and return whether work arrived
+    /// meanwhile. The owner may ask the peer not to ring while the loop polls. One poller per loop (a new
+    /// one replaces the old one). Keep `poll` cheap: it runs on every spin iteration.
+    func setIdlePoller(bits: UInt32, poll: @escaping () -> Bool, arm: @escaping () -> Bool) {
+        idlePoller = IdlePoller(bits: bits, poll: poll, arm: arm)
+    }
+
+    /// Stops polling (the polled rings are gone).
+    func removeIdlePoller() {
+        idlePoller = nil
+    }
 
     // MARK: Running
 
@@ -225,11 +251,24 @@ public final class MessageLoop {
     /// callback (``block(timeout:until:)``) wait for dispatch, otherwise waited for until the next deadline (or
     /// forever without timers).
     private func takeBits() throws(SystemError) -> UInt32 {
-        if !ready.isEmpty || quitRequested || undispatchedBits != 0 { return doorbell.takePending() }
-        guard let deadline = timers.first?.deadline else { return try doorbell.wait(timeout: nil) }
+        if !ready.isEmpty || quitRequested || undispatchedBits != 0 { return takePendingAndPolled() }
+        guard let deadline = timers.first?.deadline else { return try waitForBits(timeout: nil) }
         let now = MonotonicClock.nanoseconds()
-        if deadline <= now { return doorbell.takePending() }
-        return try doorbell.wait(timeout: .nanoseconds(Int64(clamping: deadline - now)))
+        if deadline <= now { return takePendingAndPolled() }
+        return try waitForBits(timeout: .nanoseconds(Int64(clamping: deadline - now)))
+    }
+
+    /// The pending bits, and the idle poller's bits if it finds work, without waiting.
+    private func takePendingAndPolled() -> UInt32 {
+        let bits = doorbell.takePending()
+        guard let idlePoller else { return bits }
+        return idlePoller.poll() ? bits | idlePoller.bits : bits
+    }
+
+    /// Waits on the doorbell (polling the idle poller while spinning, arming it before sleeping).
+    private func waitForBits(timeout: Duration?) throws(SystemError) -> UInt32 {
+        guard let idlePoller else { return try doorbell.wait(timeout: timeout) }
+        return try doorbell.wait(timeout: timeout, polledMask: idlePoller.bits, poll: idlePoller.poll, arm: idlePoller.arm)
     }
 
     // MARK: Blocking inside a callback

@@ -18,21 +18,22 @@ public final class RpmsgReceivedMessage {
         case returned
     }
 
+    // @exclusivity(unchecked): see RpmsgRemoteDevice (per-message state of the loop's thread).
     /// The endpoint that received it (reply through it).
-    public let endpoint: RpmsgRemoteEndpoint
+    @exclusivity(unchecked) public private(set) var endpoint: RpmsgRemoteEndpoint
     /// The sender's address (`rpmsg_hdr.src`).
-    public let source: UInt32
+    @exclusivity(unchecked) public private(set) var source: UInt32
     /// The receiving address (`rpmsg_hdr.dst`, the endpoint's).
-    public let destination: UInt32
+    @exclusivity(unchecked) public private(set) var destination: UInt32
     /// The payload length (`rpmsg_hdr.len`).
-    public let length: Int
+    @exclusivity(unchecked) public private(set) var length: Int
 
-    let head: UInt16
-    let session: UInt32
-    private(set) var state: State = .delivering
+    @exclusivity(unchecked) private(set) var head: UInt16
+    @exclusivity(unchecked) private(set) var session: UInt32
+    @exclusivity(unchecked) private(set) var state: State = .delivering
     /// The payload in the shared buffer, while the firmware may read it there.
-    private var inBuffer: UnsafeRawBufferPointer?
-    private var copy: [UInt8]?
+    @exclusivity(unchecked) private var inBuffer: UnsafeRawBufferPointer?
+    @exclusivity(unchecked) private var copy: [UInt8]?
 
     init(endpoint: RpmsgRemoteEndpoint, source: UInt32, destination: UInt32, head: UInt16, session: UInt32, payload: UnsafeRawBufferPointer) {
         self.endpoint = endpoint
@@ -42,6 +43,20 @@ public final class RpmsgReceivedMessage {
         self.head = head
         self.session = session
         inBuffer = payload
+    }
+
+    /// Makes a message object that nobody references any more (its callback returned without keeping it)
+    /// describe the next message, instead of allocating a new one.
+    func reuse(endpoint: RpmsgRemoteEndpoint, source: UInt32, destination: UInt32, head: UInt16, session: UInt32, payload: UnsafeRawBufferPointer) {
+        self.endpoint = endpoint
+        self.source = source
+        self.destination = destination
+        self.length = payload.count
+        self.head = head
+        self.session = session
+        inBuffer = payload
+        copy = nil
+        state = .delivering
     }
 
     /// The payload bytes (copied from the buffer on first use).

@@ -1,6 +1,7 @@
 // Receiving on vring1 (host -> remote): each available buffer holds rpmsg_hdr + payload, `desc.len` bytes
-// (16 + n from a Linux host). The device reads the 16 header bytes once into a local copy, checks that the
-// header's len fits the buffer, then dispatches by destination address:
+// (16 + n from a Linux host). The device reads the 16 header bytes once into a local copy (decoded at explicit
+// offsets in the host's byte order, AmpVirtio's WireHeaderCopy), checks that the header's len fits the
+// buffer, then dispatches by destination address:
 //   - 53 with the name-service feature: an announcement from the host (exactly 40 bytes), to the handlers;
 //   - an endpoint's address: its callback, with the payload still in the buffer (zero-copy); the endpoint
 //     learns its default destination from the first message, as OpenAMP does;
@@ -9,6 +10,10 @@
 // held it; a held buffer goes back on release. Malformed buffers (shorter than a header, header len past the
 // buffer) are counted, traced and returned too: unlike Linux, nothing is leaked.
 // One pass handles at most `num` buffers, then yields to the loop (timers, heartbeat) and continues.
+// Notifications: a drained pass asks the host not to kick vring1 (NO_NOTIFY, or avail_event behind with
+// EVENT_IDX); the message loop then polls vring1's avail.idx while it spins on its doorbell and re-enables the
+// kicks (re-checking avail.idx) before it sleeps (RpmsgRemoteDevice.installIdlePoller). A busy remote thus
+// costs the host no doorbell rings, and a sleeping one is always kicked.
 
 import AmpSystem
 import AmpVirtio
@@ -22,20 +27,35 @@ extension RpmsgRemoteDevice {
         defer { isServicingRx = false }
         let sessionAtStart = session
         var handled = 0
-        while handled < queue.num, session == sessionAtStart {
-            let taken: AvailableBuffer?
-            do {
-                taken = try queue.takeAvailable()
-            } catch {
-                protocolViolation(error.message)
+        var drained = false
+        while handled < queue.num, session == sessionAtStart, !drained {
+            // A batch: take the buffers, then read their headers (independent loads, so the cache misses on
+            // buffers the host just wrote overlap instead of queueing one per message), then deliver them.
+            rxBatch.removeAll(keepingCapacity: true)
+            while rxBatch.count < Self.rxBatchSize, handled + rxBatch.count < queue.num {
+                let taken: AvailableBuffer?
+                do {
+                    taken = try queue.takeAvailable()
+                } catch {
+                    protocolViolation(error.message)
+                }
+                guard let buffer = taken else {
+                    // Drained. The host is asked not to kick while the loop polls vring1 (its idle poller);
+                    // the loop re-enables the kicks before it sleeps.
+                    queue.disableNotifications()
+                    drained = true
+                    break
+                }
+                rxBatch.append((buffer, WireHeaderCopy(buffer.pointer, count: Int(buffer.length))))
             }
-            guard let buffer = taken else {
-                if queue.enableNotifications() { continue }
-                break
+            for (buffer, header) in rxBatch {
+                // After a device reset in a callback the rest of the batch belongs to rings that are gone.
+                guard session == sessionAtStart else { break }
+                handled += 1
+                deliver(buffer, header: header)
             }
-            handled += 1
-            deliver(buffer)
         }
+        rxBatch.removeAll(keepingCapacity: true)
         publishRxReturns()
         if handled >= queue.num, session == sessionAtStart, !rxContinuationPosted {
             rxContinuationPosted = true
@@ -46,43 +66,54 @@ extension RpmsgRemoteDevice {
         }
     }
 
-    /// Validates one vring1 buffer and hands it to its recipient.
-    private func deliver(_ buffer: AvailableBuffer) {
+    /// Buffers taken from vring1 per batch (see serviceRx).
+    static let rxBatchSize = 16
+
+    /// Validates one vring1 buffer (whose first 16 bytes were copied into `header` when it was taken) and
+    /// hands it to its recipient.
+    private func deliver(_ buffer: AvailableBuffer, header: WireHeaderCopy) {
         let length = Int(buffer.length)
-        guard length >= RpmsgHeader.size else {
-            noteMalformed("a \(length)-byte buffer (vring1 desc[\(buffer.head)]) cannot hold the \(RpmsgHeader.size)-byte header")
+        guard length >= headerSize else {
+            noteMalformed("a \(length)-byte buffer (vring1 desc[\(buffer.head)]) cannot hold the \(headerSize)-byte header")
             returnRxBuffer(buffer.head)
             return
         }
-        let headerBytes = Array(UnsafeRawBufferPointer(start: buffer.pointer, count: RpmsgHeader.size))
-        guard let header = try? RpmsgHeader(from: ByteReader(headerBytes, order: .host), at: 0) else {
-            returnRxBuffer(buffer.head)
-            return
-        }
-        guard Int(header.length) <= length - RpmsgHeader.size else {
-            noteMalformed("the message from \(rpmsgHex(header.source)) to \(rpmsgHex(header.destination)) says len \(header.length), "
-                + "but its buffer (vring1 desc[\(buffer.head)]) holds only \(length - RpmsgHeader.size) bytes after the header")
+        // The header was read once, into a local copy: the host may rewrite the buffer meanwhile.
+        let source = header.u32(at: 0, order: byteOrder)
+        let destination = header.u32(at: 4, order: byteOrder)
+        let payloadLength = Int(header.u16(at: 12, order: byteOrder))
+        guard payloadLength <= length - headerSize else {
+            noteMalformed("the message from \(rpmsgHex(source)) to \(rpmsgHex(destination)) says len \(payloadLength), "
+                + "but its buffer (vring1 desc[\(buffer.head)]) holds only \(length - headerSize) bytes after the header")
             returnRxBuffer(buffer.head)
             return
         }
         tallies.received &+= 1
-        let payload = UnsafeRawBufferPointer(start: buffer.pointer + RpmsgHeader.size, count: Int(header.length))
-        if header.destination == RpmsgConstants.nameServiceAddress, hasNameService {
-            receiveAnnouncement(Array(payload), from: header.source)
+        let payload = UnsafeRawBufferPointer(start: buffer.pointer + headerSize, count: payloadLength)
+        if destination == nameServiceAddress, hasNameService {
+            receiveAnnouncement(Array(payload), from: source)
             returnRxBuffer(buffer.head)
             return
         }
-        guard let endpoint = endpoints[header.destination] else {
+        guard let endpoint = endpoint(forDestination: destination) else {
             tallies.dropped &+= 1
-            noteDrop("rpmsg: dropped a \(header.length)-byte message from \(rpmsgHex(header.source)) to \(rpmsgHex(header.destination)): "
+            noteDrop("rpmsg: dropped a \(payloadLength)-byte message from \(rpmsgHex(source)) to \(rpmsgHex(destination)): "
                 + "no endpoint at that address (\(tallies.dropped) dropped so far)", count: tallies.dropped)
             returnRxBuffer(buffer.head)
             return
         }
-        if endpoint.destination == RpmsgConstants.addressAny { endpoint.destination = header.source }
-        var message = RpmsgReceivedMessage(
-            endpoint: endpoint, source: header.source, destination: header.destination,
-            head: buffer.head, session: session, payload: payload)
+        if endpoint.destination == addressAny { endpoint.destination = source }
+        var message: RpmsgReceivedMessage
+        if let spare = spareMessage {
+            // The previous message object, which nobody kept: reused instead of allocating one per message.
+            spareMessage = nil
+            spare.reuse(endpoint: endpoint, source: source, destination: destination, head: buffer.head, session: session, payload: payload)
+            message = spare
+        } else {
+            message = RpmsgReceivedMessage(
+                endpoint: endpoint, source: source, destination: destination,
+                head: buffer.head, session: session, payload: payload)
+        }
         endpoint.callback(message)
         if message.state == .delivering {
             // Copy the payload out only if the callback kept a reference to the message. (Asked before the
@@ -92,7 +123,17 @@ extension RpmsgRemoteDevice {
             message.leaveBuffer(keepCopy: keptElsewhere, state: .returned)
             // After a device reset during the callback the buffer belongs to rings that no longer exist.
             if message.session == session { returnRxBuffer(buffer.head) }
+            if !keptElsewhere { spareMessage = message }
         }
+    }
+
+    /// The endpoint bound to `destination` (the last one found is remembered: consecutive messages usually go
+    /// to the same endpoint).
+    private func endpoint(forDestination destination: UInt32) -> RpmsgRemoteEndpoint? {
+        if let cached = lastEndpoint, cached.address == destination { return cached }
+        let found = endpoints[destination]
+        lastEndpoint = found
+        return found
     }
 
     /// Returns a vring1 buffer used (len 0); published at the end of the pass or on release.

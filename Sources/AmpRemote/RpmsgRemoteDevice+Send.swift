@@ -131,6 +131,8 @@ extension RpmsgRemoteDevice {
                     protocolViolation("vring0: desc[\(buffer.head)] (\(buffer.length) bytes at 0x\(String(buffer.address, radix: 16))) "
                         + "is not a device-writable buffer of at least \(Self.minimumTxBufferSize) bytes")
                 }
+                // Kicks for vring0 are wanted only while a sender waits for a buffer (a no-op store otherwise).
+                queue.disableNotifications()
                 return buffer
             }
             // Ask for a kick when the host posts more; if some arrived meanwhile, take one now.
@@ -142,11 +144,15 @@ extension RpmsgRemoteDevice {
     /// Writes the header in front of the `length` payload bytes already in `buffer`, returns it used with
     /// len 16 + length and rings the host if it wants an interrupt.
     func transmit(_ buffer: AvailableBuffer, source: UInt32, destination: UInt32, length: Int) {
-        let header = RpmsgHeader(source: source, destination: destination, length: UInt16(truncatingIfNeeded: length))
-        UnsafeMutableRawBufferPointer(start: buffer.pointer, count: RpmsgHeader.size).copyBytes(from: header.serialized(order: .host))
+        // rpmsg_hdr {src, dst, reserved 0, len, flags 0} at explicit offsets, in the host's byte order.
+        RawWireAccess.put(source, buffer.pointer, at: 0, order: byteOrder)
+        RawWireAccess.put(destination, buffer.pointer, at: 4, order: byteOrder)
+        RawWireAccess.put(UInt32(0), buffer.pointer, at: 8, order: byteOrder)
+        RawWireAccess.put(UInt16(truncatingIfNeeded: length), buffer.pointer, at: 12, order: byteOrder)
+        RawWireAccess.put(UInt16(0), buffer.pointer, at: 14, order: byteOrder)
         guard let queue = toHost else { return }
         do {
-            try queue.addUsed(head: buffer.head, length: UInt32(RpmsgHeader.size + length))
+            try queue.addUsed(head: buffer.head, length: UInt32(headerSize + length))
         } catch {
             core.fatal("rpmsg: internal error returning a vring0 buffer: \(error)")
         }

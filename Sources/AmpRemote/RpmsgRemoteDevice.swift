@@ -70,10 +70,14 @@ public final class RpmsgRemoteDevice {
     /// The largest payload a message can carry: `bufferSize - 16`.
     public var mtu: Int { RpmsgConstants.mtu(bufferSize: bufferSize) }
 
+    // Hot state is marked @exclusivity(unchecked): every message reads and writes it, and the runtime's
+    // dynamic exclusivity checks (swift_beginAccess, a thread-local lookup each) cost more than the rest of the
+    // receive path. Only the message loop's thread touches it, never re-entrantly with a mutation in progress.
+
     /// Whether the host's driver has set DRIVER_OK and the rings are in use.
-    public private(set) var isReady = false
+    @exclusivity(unchecked) public private(set) var isReady = false
     /// The features the host accepted (`gfeatures`), valid once ready.
-    public private(set) var features: UInt32 = 0
+    @exclusivity(unchecked) public private(set) var features: UInt32 = 0
     /// The vrings, once ready.
     public private(set) var vrings: [VringInfo] = []
     /// Running totals.
@@ -81,26 +85,37 @@ public final class RpmsgRemoteDevice {
     /// Whether name-service announcements are sent (the host accepted VIRTIO_RPMSG_F_NS).
     public var hasNameService: Bool { isReady && VirtioFeatureBit.rpmsgNameService.isSet(in: features) }
 
-    var tallies = RpmsgRemoteCounters()
+    @exclusivity(unchecked) var tallies = RpmsgRemoteCounters()
     /// Incremented whenever the rings are set up or dropped: held and zero-copy buffers of another session
     /// are stale.
-    var session: UInt32 = 0
+    @exclusivity(unchecked) var session: UInt32 = 0
     /// vring0 (to the host) and vring1 (from the host), while ready.
-    var toHost: VirtqueueDevice?
-    var fromHost: VirtqueueDevice?
-    var toHostNotifyID: UInt32 = 0
-    var fromHostNotifyID: UInt32 = 0
+    @exclusivity(unchecked) var toHost: VirtqueueDevice?
+    @exclusivity(unchecked) var fromHost: VirtqueueDevice?
+    @exclusivity(unchecked) var toHostNotifyID: UInt32 = 0
+    @exclusivity(unchecked) var fromHostNotifyID: UInt32 = 0
     /// Buffers taken from vring0 and given back unused (released zero-copy buffers); used first.
-    var spareTxBuffers: [AvailableBuffer] = []
+    @exclusivity(unchecked) var spareTxBuffers: [AvailableBuffer] = []
     /// Used entries added to vring1 since its last publish.
-    var rxReturnsUnpublished = false
-    var endpoints: [UInt32: RpmsgRemoteEndpoint] = [:]
-    var pendingAnnouncements: [PendingAnnouncement] = []
+    @exclusivity(unchecked) var rxReturnsUnpublished = false
+    @exclusivity(unchecked) var endpoints: [UInt32: RpmsgRemoteEndpoint] = [:]
+    @exclusivity(unchecked) var pendingAnnouncements: [PendingAnnouncement] = []
     var notedAnnouncementWait = false
     var readyHandlers: [() -> Void] = []
     var announcementHandlers: [(Announcement) -> Void] = []
-    var isServicingRx = false
-    var rxContinuationPosted = false
+    @exclusivity(unchecked) var isServicingRx = false
+    @exclusivity(unchecked) var rxContinuationPosted = false
+    /// A delivered message object nobody kept, reused for the next message.
+    @exclusivity(unchecked) var spareMessage: RpmsgReceivedMessage?
+    /// The batch serviceRx is delivering: buffers taken from vring1 and their header copies.
+    @exclusivity(unchecked) var rxBatch: [(AvailableBuffer, WireHeaderCopy)] = []
+    /// The endpoint the last message went to (cleared when an endpoint is destroyed).
+    @exclusivity(unchecked) var lastEndpoint: RpmsgRemoteEndpoint?
+    // Read once: another module's globals cost an accessor call each time they are read on the hot path.
+    let byteOrder = ByteOrder.host
+    let headerSize = RpmsgHeader.size
+    let addressAny = RpmsgConstants.addressAny
+    let nameServiceAddress = RpmsgConstants.nameServiceAddress
     private var statusPollTimer: MessageLoop.TimerHandle?
     private var waitTraceTimer: MessageLoop.TimerHandle?
     private var waitingSince: UInt64 = 0
@@ -183,6 +198,7 @@ public final class RpmsgRemoteDevice {
     func destroy(_ endpoint: RpmsgRemoteEndpoint) {
         guard endpoints[endpoint.address] === endpoint else { return }
         endpoints[endpoint.address] = nil
+        lastEndpoint = nil
         guard let name = endpoint.rpmsgName else { return }
         if let queued = pendingAnnouncements.firstIndex(where: { $0.address == endpoint.address && $0.action == .create }) {
             pendingAnnouncements.remove(at: queued)
@@ -244,6 +260,9 @@ public final class RpmsgRemoteDevice {
         features = snapshot.gfeatures
         session &+= 1
         isReady = true
+        // Kicks for vring0 only while a sender waits for a buffer (takeTxBuffer asks for them then).
+        toHost?.disableNotifications()
+        installIdlePoller()
         statusPollTimer?.cancel()
         waitTraceTimer?.cancel()
         statusPollTimer = nil
@@ -290,6 +309,7 @@ public final class RpmsgRemoteDevice {
         core.trace("rpmsg: the host reset the virtio device (status \(statusText(status))): rings released, "
             + "\(tallies.held) held buffer(s) forgotten, waiting for DRIVER_OK again")
         isReady = false
+        core.loop.removeIdlePoller()
         toHost = nil
         fromHost = nil
         spareTxBuffers = []
@@ -303,6 +323,22 @@ public final class RpmsgRemoteDevice {
     }
 
     // MARK: Notifications
+
+    /// Lets the message loop poll vring1 for host messages while it spins on its doorbell (the receive path
+    /// asks the host not to kick meanwhile), and re-enable the host's kicks before it sleeps. The closures
+    /// hold this session's vring1 itself (polling is one load, with no access to the device); a host reset
+    /// removes them, and the next DRIVER_OK installs new ones.
+    private func installIdlePoller() {
+        guard let queue = fromHost else { return }
+        core.loop.setIdlePoller(
+            bits: MailboxLayout.bit(forNotifyID: fromHostNotifyID),
+            poll: { queue.hasPendingAvailable },
+            arm: {
+                // Kicks on again, then a last look (after enableNotifications' fence), as plausible as polling.
+                _ = queue.enableNotifications()
+                return queue.hasPendingAvailable
+            })
+    }
 
     /// The host rang the doorbell: look at the status, then at vring0 (buffers for queued announcements)
     /// and vring1 (messages) when their notify ids (or bit 31) are in `bits`.

@@ -17,9 +17,9 @@ public final class RpmsgRemoteEndpoint {
     /// The endpoint's address (the `src` of what it sends).
     public let address: UInt32
     /// Where ``send(_:)`` sends: ADDR_ANY until set, or learned from the first message received.
-    public var destination: UInt32 = RpmsgConstants.addressAny
+    @exclusivity(unchecked) public var destination: UInt32 = RpmsgConstants.addressAny
     /// Whether ``destroy()`` was called.
-    public private(set) var isDestroyed = false
+    @exclusivity(unchecked) public private(set) var isDestroyed = false
 
     unowned let device: RpmsgRemoteDevice
     let rpmsgName: RpmsgName?

@@ -27,7 +27,8 @@ public final class RpmsgBus: Sendable {
     public let sendTimeout: Duration
 
     let linkCounters = LinkCounterCell()
-    private let up = Atomic<Bool>(true)
+    /// Whether the link is up; endpoints hold it strongly, so their send path needs no weak load of the bus.
+    let liveness = LinkLiveness()
     let tables = Mutex(Tables())
 
     struct Tables {
@@ -45,10 +46,16 @@ public final class RpmsgBus: Sendable {
         self.transport = transport
         self.registry = registry
         self.sendTimeout = sendTimeout
+        registry.trackCounters(linkCounters)
         if transport.supportsNameService {
             RpmsgNameService.start(on: self)
         }
         registry.attach(self)
+    }
+
+    deinit {
+        // A bus dropped without linkDown(): its endpoints must not send any more.
+        _ = liveness.markDown()
     }
 
     /// The link's name (the transport's).
@@ -58,7 +65,7 @@ public final class RpmsgBus: Sendable {
     public var mtu: Int { transport.mtu }
 
     /// False once ``linkDown()`` was called.
-    public var isUp: Bool { up.load(ordering: .acquiring) }
+    public var isUp: Bool { liveness.isUp }
 
     /// Traffic and problems seen on this link.
     public var counters: RpmsgLinkCounters { linkCounters.snapshot }
@@ -115,10 +122,7 @@ public final class RpmsgBus: Sendable {
 
     /// Delivers one inbound message to the endpoint bound to `destination` (called by the transport).
     public func receive(source: UInt32, destination: UInt32, payload: [UInt8]) {
-        count { counters in
-            counters.rxMessages += 1
-            counters.rxBytes += UInt64(payload.count)
-        }
+        linkCounters.countReceived(bytes: payload.count)
         let endpoint = tables.withLock { $0.endpoints[destination] }
         if let endpoint, endpoint.deliver(payload, from: source) { return }
         count { $0.droppedNoRecipient += 1 }
@@ -138,7 +142,7 @@ public final class RpmsgBus: Sendable {
     /// announcements since nobody listens) and every endpoint, detaches from the registry, and makes
     /// every later send fail with `.noDevice`. Idempotent.
     public func linkDown() {
-        guard up.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        guard liveness.markDown() else { return }
         let channels = tables.withLock { tables in
             let channels = tables.channels
             tables.channels.removeAll()
@@ -161,20 +165,22 @@ public final class RpmsgBus: Sendable {
 
     // MARK: Counters and events
 
-    func recordTransmit(bytes: Int) {
-        count { counters in
-            counters.txMessages += 1
-            counters.txBytes += UInt64(bytes)
-        }
-    }
-
-    /// Applies a change to this link's counters and to the registry's totals.
+    /// Applies a change to this link's counters (the registry's totals are sums over its links' counters).
     func count(_ change: (inout RpmsgLinkCounters) -> Void) {
         linkCounters.update(change)
-        registry.totalCounters.update(change)
     }
 
     func emit(_ event: RpmsgEvent) {
         registry.emit(event)
     }
+}
+
+/// Whether one link is up: true from creation until ``markDown()``.
+final class LinkLiveness: Sendable {
+    private let up = Atomic<Bool>(true)
+
+    var isUp: Bool { up.load(ordering: .acquiring) }
+
+    /// Marks the link down; returns whether it was up.
+    func markDown() -> Bool { up.exchange(false, ordering: .acquiringAndReleasing) }
 }

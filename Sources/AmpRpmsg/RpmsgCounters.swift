@@ -1,5 +1,7 @@
 // Counters kept by the rpmsg core: per link (and summed over every link of a registry) and per endpoint.
-// They are plain snapshots; the live values sit behind a mutex in the object that owns them.
+// They are plain snapshots; the live values are relaxed atomics (one per field) in the cells below, so counting a
+// message on the hot path is an atomic add, never a lock. A snapshot reads the fields one by one: taken while
+// traffic flows, its fields may come from slightly different instants (each is exact on its own).
 
 import Synchronization
 
@@ -37,13 +39,86 @@ public struct RpmsgEndpointCounters: Sendable, Hashable {
     public init() {}
 }
 
-/// Live link counters behind a mutex.
+/// Live link counters: one relaxed atomic per field.
 final class LinkCounterCell: Sendable {
-    private let value = Mutex(RpmsgLinkCounters())
+    private let rxMessages = Atomic<UInt64>(0)
+    private let rxBytes = Atomic<UInt64>(0)
+    private let txMessages = Atomic<UInt64>(0)
+    private let txBytes = Atomic<UInt64>(0)
+    private let droppedNoRecipient = Atomic<UInt64>(0)
+    private let malformedNameService = Atomic<UInt64>(0)
+    private let invalidInbound = Atomic<UInt64>(0)
 
-    var snapshot: RpmsgLinkCounters { value.withLock { $0 } }
+    var snapshot: RpmsgLinkCounters {
+        var totals = RpmsgLinkCounters()
+        totals.rxMessages = rxMessages.load(ordering: .relaxed)
+        totals.rxBytes = rxBytes.load(ordering: .relaxed)
+        totals.txMessages = txMessages.load(ordering: .relaxed)
+        totals.txBytes = txBytes.load(ordering: .relaxed)
+        totals.droppedNoRecipient = droppedNoRecipient.load(ordering: .relaxed)
+        totals.malformedNameService = malformedNameService.load(ordering: .relaxed)
+        totals.invalidInbound = invalidInbound.load(ordering: .relaxed)
+        return totals
+    }
 
+    /// Adds what `change` adds to a zeroed set of counters (counters only ever grow).
     func update(_ change: (inout RpmsgLinkCounters) -> Void) {
-        value.withLock { change(&$0) }
+        var delta = RpmsgLinkCounters()
+        change(&delta)
+        add(delta.rxMessages, to: rxMessages)
+        add(delta.rxBytes, to: rxBytes)
+        add(delta.txMessages, to: txMessages)
+        add(delta.txBytes, to: txBytes)
+        add(delta.droppedNoRecipient, to: droppedNoRecipient)
+        add(delta.malformedNameService, to: malformedNameService)
+        add(delta.invalidInbound, to: invalidInbound)
+    }
+
+    /// One message of `bytes` payload bytes received (the hot path).
+    @inline(__always)
+    func countReceived(bytes: Int) {
+        rxMessages.wrappingAdd(1, ordering: .relaxed)
+        rxBytes.wrappingAdd(UInt64(bytes), ordering: .relaxed)
+    }
+
+    /// One message of `bytes` payload bytes sent (the hot path).
+    @inline(__always)
+    func countTransmitted(bytes: Int) {
+        txMessages.wrappingAdd(1, ordering: .relaxed)
+        txBytes.wrappingAdd(UInt64(bytes), ordering: .relaxed)
+    }
+
+    @inline(__always)
+    private func add(_ value: UInt64, to counter: borrowing Atomic<UInt64>) {
+        if value != 0 { counter.wrappingAdd(value, ordering: .relaxed) }
+    }
+}
+
+/// Live endpoint counters: one relaxed atomic per field.
+final class EndpointCounterCell: Sendable {
+    private let rxMessages = Atomic<UInt64>(0)
+    private let rxBytes = Atomic<UInt64>(0)
+    private let txMessages = Atomic<UInt64>(0)
+    private let txBytes = Atomic<UInt64>(0)
+
+    var snapshot: RpmsgEndpointCounters {
+        var totals = RpmsgEndpointCounters()
+        totals.rxMessages = rxMessages.load(ordering: .relaxed)
+        totals.rxBytes = rxBytes.load(ordering: .relaxed)
+        totals.txMessages = txMessages.load(ordering: .relaxed)
+        totals.txBytes = txBytes.load(ordering: .relaxed)
+        return totals
+    }
+
+    @inline(__always)
+    func countReceived(bytes: Int) {
+        rxMessages.wrappingAdd(1, ordering: .relaxed)
+        rxBytes.wrappingAdd(UInt64(bytes), ordering: .relaxed)
+    }
+
+    @inline(__always)
+    func countTransmitted(bytes: Int) {
+        txMessages.wrappingAdd(1, ordering: .relaxed)
+        txBytes.wrappingAdd(UInt64(bytes), ordering: .relaxed)
     }
 }

@@ -15,8 +15,10 @@ public final class RpmsgDriverRegistry: Sendable {
     /// Where events of every attached link go (nil: events are discarded).
     public let events: (any RpmsgEventSink)?
 
-    let totalCounters = LinkCounterCell()
     private let state = Mutex(State())
+    /// The counters of every link ever attached (kept after a link goes down: the totals include it). Links
+    /// count only into their own cell, so the hot paths update one set of counters, not two.
+    private let linkCounterCells = Mutex<[LinkCounterCell]>([])
 
     private struct State {
         var drivers: [any RpmsgDriver] = []
@@ -38,7 +40,26 @@ public final class RpmsgDriverRegistry: Sendable {
     public var buses: [RpmsgBus] { state.withLock { $0.buses.compactMap(\.bus) } }
 
     /// Link counters summed over every link that was ever attached.
-    public var totals: RpmsgLinkCounters { totalCounters.snapshot }
+    public var totals: RpmsgLinkCounters {
+        let cells = linkCounterCells.withLock { $0 }
+        var sum = RpmsgLinkCounters()
+        for cell in cells {
+            let counters = cell.snapshot
+            sum.rxMessages &+= counters.rxMessages
+            sum.rxBytes &+= counters.rxBytes
+            sum.txMessages &+= counters.txMessages
+            sum.txBytes &+= counters.txBytes
+            sum.droppedNoRecipient &+= counters.droppedNoRecipient
+            sum.malformedNameService &+= counters.malformedNameService
+            sum.invalidInbound &+= counters.invalidInbound
+        }
+        return sum
+    }
+
+    /// Includes a new link's counters in ``totals`` (for good: also after the link went down).
+    func trackCounters(_ cell: LinkCounterCell) {
+        linkCounterCells.withLock { $0.append(cell) }
+    }
 
     /// Registers `driver` and probes it on every unbound channel it serves (`register_rpmsg_driver`).
     /// - Throws: `.exists` when a driver of the same name is registered.

@@ -30,13 +30,13 @@ public final class RpmsgEndpoint: Sendable {
     private weak let bus: RpmsgBus?
     private let transport: any RpmsgTransport
     private let sendTimeout: Duration
-    private let state: Mutex<State>
-
-    private struct State {
-        var callback: RpmsgEndpointCallback?
-        var counters = RpmsgEndpointCounters()
-        var destroyed = false
-    }
+    /// The callback, dropped on destruction (it may capture the endpoint's owner).
+    private let callbackSlot: Mutex<CallbackSlot>
+    private let destroyed = Atomic<Bool>(false)
+    private let tallies = EndpointCounterCell()
+    // The bus's liveness and counters, held strongly: the send path reads them without loading the weak `bus`.
+    private let liveness: LinkLiveness
+    private let linkCounters: LinkCounterCell
 
     init(
         address: UInt32, destination: UInt32, channel: RpmsgChannel?, bus: RpmsgBus,
@@ -48,7 +48,9 @@ public final class RpmsgEndpoint: Sendable {
         self.bus = bus
         self.transport = bus.transport
         self.sendTimeout = bus.sendTimeout
-        self.state = Mutex(State(callback: callback))
+        self.callbackSlot = Mutex(CallbackSlot(callback: callback))
+        self.liveness = bus.liveness
+        self.linkCounters = bus.linkCounters
     }
 
     /// Name of the link the endpoint lives on.
@@ -58,10 +60,10 @@ public final class RpmsgEndpoint: Sendable {
     public var mtu: Int { transport.mtu }
 
     /// Whether the endpoint was destroyed (explicitly, with its channel, or because the link went down).
-    public var isDestroyed: Bool { state.withLock { $0.destroyed } }
+    public var isDestroyed: Bool { destroyed.load(ordering: .acquiring) }
 
     /// Messages and bytes received and sent so far.
-    public var counters: RpmsgEndpointCounters { state.withLock { $0.counters } }
+    public var counters: RpmsgEndpointCounters { tallies.snapshot }
 
     // MARK: Sending
 
@@ -125,18 +127,15 @@ public final class RpmsgEndpoint: Sendable {
                 .messageTooLarge, "\(linkName): payload of \(payload.count) bytes exceeds the MTU of \(mtu)")
         }
         try transport.send(source: source, destination: destination, payload: payload, wait: wait)
-        state.withLock {
-            $0.counters.txMessages += 1
-            $0.counters.txBytes += UInt64(payload.count)
-        }
-        bus?.recordTransmit(bytes: payload.count)
+        tallies.countTransmitted(bytes: payload.count)
+        linkCounters.countTransmitted(bytes: payload.count)
     }
 
     private func checkAlive() throws(RpmsgError) {
         guard !isDestroyed else {
             throw RpmsgError(.noDevice, "\(linkName): endpoint \(hex(address)) was destroyed")
         }
-        guard let bus, bus.isUp else {
+        guard liveness.isUp else {
             throw RpmsgError(.noDevice, "\(linkName): the link is down")
         }
     }
@@ -145,13 +144,8 @@ public final class RpmsgEndpoint: Sendable {
 
     /// Runs the callback for one inbound message; false when the endpoint was destroyed meanwhile.
     func deliver(_ payload: [UInt8], from source: UInt32) -> Bool {
-        let callback: RpmsgEndpointCallback? = state.withLock { state in
-            guard !state.destroyed, let callback = state.callback else { return nil }
-            state.counters.rxMessages += 1
-            state.counters.rxBytes += UInt64(payload.count)
-            return callback
-        }
-        guard let callback else { return false }
+        guard !destroyed.load(ordering: .acquiring), let callback = callbackSlot.withLock({ $0.callback }) else { return false }
+        tallies.countReceived(bytes: payload.count)
         callback(self, payload, source)
         return true
     }
@@ -159,11 +153,15 @@ public final class RpmsgEndpoint: Sendable {
     /// Marks the endpoint destroyed and drops its callback (breaking any reference cycle through it).
     /// Returns whether it was alive.
     func markDestroyed() -> Bool {
-        state.withLock { state in
-            guard !state.destroyed else { return false }
-            state.destroyed = true
-            state.callback = nil
-            return true
-        }
+        guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return false }
+        callbackSlot.withLock { $0.callback = nil }
+        return true
     }
+}
+
+/// The callback of an endpoint, in a struct: a closure stored directly as a `Mutex`'s generic value is
+/// re-wrapped in one more reabstraction thunk by every `withLock` (the `inout` value is written back), so
+/// every delivery would get slower than the last; a struct field keeps its concrete representation.
+private struct CallbackSlot {
+    var callback: RpmsgEndpointCallback?
 }

@@ -3,7 +3,8 @@
 // The remote rings the to-host doorbell with a vring's notify id after it publishes used buffers (and bit 31
 // for control-block news). A doorbell has exactly one waiter, so one thread serves every link of a remote:
 //
-//   loop: service every link (drain vring0, deliver, reclaim vring1, re-arm) -> wait on the doorbell
+//   loop: service every link (drain vring0, deliver, reclaim vring1) -> wait on the doorbell, polling every
+//         link's vring0 while spinning, re-arming vring0 interrupts before sleeping
 //
 // The pending bits only say "look"; every wake services every link, as a shared mailbox interrupt would
 // (a remote's notify ids are harmless to ignore). A sender blocked on this very thread (a driver answering
@@ -67,7 +68,16 @@ public final class VirtioRpmsgInterruptThread: Sendable {
             // A sender on this thread waited on the doorbell and may have taken rings meant for us: rescan.
             if nestedWaits() != before { continue }
             do {
-                _ = try doorbell.wait(timeout: Self.idleRescan)
+                // While spinning, poll every link's vring0 (its interrupts are off after a drained pass);
+                // before sleeping, turn them on again (and do not sleep if a message slipped in).
+                _ = try doorbell.wait(
+                    timeout: Self.idleRescan, polledMask: Doorbell.wakeBit,
+                    poll: { links.contains { $0.hasInboundPending } },
+                    arm: {
+                        var pending = false
+                        for link in links where link.armReceive() { pending = true }
+                        return pending
+                    })
             } catch {
                 // The doorbell's syscall failed (should not happen): do not spin on the error.
                 usleep(10_000)

@@ -14,8 +14,11 @@
 // sends turn vring1 callbacks on and wait up to their timeout (the remote's used-ring update and kick wake
 // the service thread, which reclaims the buffer and wakes them), then fail with .timedOut.
 //
-// Receive (the service thread, VirtioRpmsgInterruptThread, after each to-host doorbell ring): take used
-// buffers from vring0, copy, re-post, validate, deliver to RpmsgBus.receive in order; reclaim vring1.
+// Receive (the service thread, VirtioRpmsgInterruptThread, after each to-host doorbell ring, or when its
+// polling finds used buffers): take used buffers from vring0, copy, re-post, validate, deliver to
+// RpmsgBus.receive in order; reclaim vring1. Once vring0 is drained its interrupts are turned off
+// (NO_INTERRUPT / used_event): the service thread polls used.idx while it spins on the doorbell and turns
+// them on again, re-checking the ring, before it sleeps. A busy host thus costs the remote no doorbell rings.
 // A sender that blocks on the service thread itself (a driver answering from its callback) keeps pulling
 // vring0 into a bounded inbox while it waits, so a remote blocked on its own sends can make progress
 // instead of both sides deadlocking (a known pain point of Linux's virtio rpmsg).
@@ -67,6 +70,8 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
     private let serviceThread = Atomic<UInt>(0)
     /// Doorbell waits made by senders on the service thread (the service loop then rescans every link).
     let serviceThreadDoorbellWaits = Atomic<UInt64>(0)
+    /// False once the link is closed or broken: the service thread stops polling vring0.
+    private let receiving = Atomic<Bool>(true)
 
     private struct Attachment {
         var bus: RpmsgBus
@@ -75,6 +80,9 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
 
     /// How long a blocked sender sleeps at most before re-checking by itself (in case no kick arrives).
     static let waitSlice: Duration = .milliseconds(20)
+    /// How long a blocked sender spins for a returned buffer before it sleeps: the doorbell's budget (0 on a
+    /// single usable CPU, where spinning would keep the remote off the CPU).
+    private var spinBudget: UInt64 { toHost.spinBudgetNanoseconds }
 
     /// First half of the probe: validates `layout`, resets the device, negotiates features, sets up both
     /// virtqueues (zeroing the rings) and posts every receive buffer. The remote cannot use any of it before
@@ -145,19 +153,13 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
     public var byteOrder: ByteOrder { .host }
 
     public func send(source: UInt32, destination: UInt32, payload: [UInt8], wait: Duration?) throws(RpmsgError) {
-        guard payload.count <= mtu else {
+        guard payload.count <= mtu, payload.count <= Int(UInt16.max) else {
             throw RpmsgError(.messageTooLarge, "\(name): payload of \(payload.count) bytes exceeds the MTU of \(mtu)")
         }
-        let frame: [UInt8]
-        do {
-            frame = try RpmsgMessage(source: source, destination: destination, payload: payload).serialized(order: .host)
-        } catch {
-            throw RpmsgError(.messageTooLarge, "\(name): \(error.description)")
-        }
-        let deadline = wait.map { MonotonicClock.nanoseconds() &+ MonotonicClock.nanoseconds(of: $0) }
-        let onServiceThread = isServiceThread
         condition.lock()
-        let outcome = sendLocked(frame, deadline: deadline, onServiceThread: onServiceThread)
+        let outcome = payload.withUnsafeBytes { bytes in
+            sendLocked(source: source, destination: destination, payload: bytes, wait: wait)
+        }
         condition.unlock()
         switch outcome {
         case .sent(let needsKick):
@@ -177,14 +179,21 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
     }
 
     /// The send path with the lock held (it is released only while waiting).
-    private func sendLocked(_ frame: [UInt8], deadline: UInt64?, onServiceThread: Bool) -> SendOutcome {
+    private func sendLocked(
+        source: UInt32, destination: UInt32, payload: UnsafeRawBufferPointer, wait: Duration?
+    ) -> SendOutcome {
+        // The clock is read and the thread identified only when the send has to wait (not per message).
+        var deadline: UInt64?
+        var onServiceThread = false
+        var spun = false
         var waiting = false
         defer { if waiting { rings.endWaiting() } }
         while true {
             if let error = unavailableError() { return .failed(error) }
             do {
                 if let index = try rings.acquireTransmitBuffer() {
-                    return .sent(kick: try rings.transmit(frame, inBuffer: index))
+                    return .sent(kick: try rings.transmit(
+                        source: source, destination: destination, payload: payload, inBuffer: index))
                 }
             } catch where error.code == .protocolViolation {
                 return .violated(error.message)
@@ -192,26 +201,46 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
                 // Not the remote's doing (the ring refused a buffer it should have taken): fail this send only.
                 return .failed(RpmsgError(.noBuffer, "\(name): \(error.message)"))
             }
-            guard let deadline else {
+            guard let wait else {
                 rings.counters.noBuffer += 1
                 return .failed(RpmsgError(.noBuffer, "\(name): no free TX buffer (all \(layout.pool.transmitCount) in flight)"))
             }
             let now = MonotonicClock.nanoseconds()
-            guard now < deadline else {
+            let limit: UInt64
+            if let deadline {
+                limit = deadline
+            } else {
+                limit = now &+ MonotonicClock.nanoseconds(of: wait)
+                deadline = limit
+                onServiceThread = isServiceThread
+            }
+            guard now < limit else {
                 rings.counters.sendTimeouts += 1
                 return .failed(RpmsgError(.timedOut, "\(name): no TX buffer became free in time"))
+            }
+            if !spun, spinBudget > 0 {
+                // First spin (unlocked) until the remote returns a buffer on vring1, as the doorbell spins
+                // before it sleeps: on a busy link that is sooner than a wake-up through the condition.
+                spun = true
+                let mark = rings.transmit.consumedUsedIndex
+                condition.unlock()
+                spin(untilUsedIndexLeaves: mark, for: min(spinBudget, limit - now))
+                condition.lock()
+                continue
             }
             if !waiting {
                 waiting = true
                 rings.beginWaiting()
             }
             if rings.rearmTransmit() { continue }
-            let slice = min(deadline - now, MonotonicClock.nanoseconds(of: Self.waitSlice))
+            let slice = min(limit - now, MonotonicClock.nanoseconds(of: Self.waitSlice))
             if onServiceThread {
-                // Nobody else would wake us: wait on the doorbell ourselves, and keep the receive side moving.
+                // Nobody else would wake us: wait on the doorbell ourselves, and keep the receive side moving
+                // (with vring0 interrupts on, which the service thread turns off while it polls).
+                let inboundPending = rings.rearmReceive()
                 condition.unlock()
                 serviceThreadDoorbellWaits.wrappingAdd(1, ordering: .relaxed)
-                _ = try? toHost.wait(timeout: .nanoseconds(Int64(slice)))
+                if !inboundPending { _ = try? toHost.wait(timeout: .nanoseconds(Int64(slice))) }
                 condition.lock()
                 let pull = rings.pullInbound(limit: layout.pool.receiveCount)
                 if pull.kick { kick(layout.receive) }
@@ -220,6 +249,12 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
                 _ = condition.wait(until: Date(timeIntervalSinceNow: Double(slice) / 1e9))
             }
         }
+    }
+
+    /// Spins (without the lock) until vring1's used.idx leaves `mark` or `nanoseconds` pass.
+    private func spin(untilUsedIndexLeaves mark: UInt16, for nanoseconds: UInt64) {
+        let end = MonotonicClock.nanoseconds() &+ nanoseconds
+        rings.transmit.spin(untilUsedIndexLeaves: mark) { MonotonicClock.nanoseconds() >= end }
     }
 
     /// Why the link cannot send now, if it cannot (caller holds the lock).
@@ -252,42 +287,60 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let pull = rings.pullInbound(limit: layout.pool.receiveCount)
+            let limit = layout.pool.receiveCount
+            let pull = rings.pullInbound(limit: limit)
             var violation = pull.violation
             do {
                 if try rings.reclaimTransmitted() > 0, rings.waitingSenders > 0 { condition.broadcast() }
             } catch {
                 violation = violation ?? error.message
             }
+            // Not drained (limit reached, or the inbox is full): another pass. Drained: interrupts for vring0
+            // are turned off, because the service thread polls vring0 while it spins on the doorbell and
+            // turns them on again (re-checking the ring) before it sleeps (hasInboundPending, armReceive).
+            let pending = violation == nil && rings.receive.hasPendingUsed
+            if !pending { rings.receive.disableCallbacks() }
+            rings.takeInbox(into: &batch)
             condition.unlock()
             if pull.kick { kick(layout.receive) }
-            deliverInbox(to: bus)
+            deliver(&batch, to: bus)
             if let violation {
                 fail(violation)
                 return
             }
-            condition.lock()
-            let pending = rings.rearmReceive()
-            condition.unlock()
-            if pull.pulled == 0, !pending { return }
+            if !pending { return }
         }
     }
 
-    /// Delivers every message in the inbox, oldest first, with no lock held (callbacks may send).
-    private func deliverInbox(to bus: RpmsgBus) {
-        while true {
-            condition.lock()
-            let item = rings.popInbound()
-            condition.unlock()
+    /// Whether vring0 holds messages not taken yet (service thread only: it alone consumes vring0). One
+    /// load of used.idx, for polling while the service thread spins; false once the link is closed or broken.
+    var hasInboundPending: Bool {
+        receiving.load(ordering: .relaxed) && rings.receive.hasPendingUsed
+    }
+
+    /// Turns vring0 interrupts on before the service thread sleeps; returns whether messages arrived
+    /// meanwhile (then it must service the link instead of sleeping).
+    func armReceive() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return rings.rearmReceive()
+    }
+
+    /// The messages being delivered (only the service thread touches it; its storage is reused).
+    @exclusivity(unchecked) private var batch: [VirtioRpmsgInbound] = []
+
+    /// Delivers `messages`, oldest first, with no lock held (callbacks may send), and empties it.
+    private func deliver(_ messages: inout [VirtioRpmsgInbound], to bus: RpmsgBus) {
+        guard !messages.isEmpty else { return }
+        for item in messages {
             switch item {
-            case .message(let message)?:
-                bus.receive(source: message.source, destination: message.destination, payload: message.payload)
-            case .rejected(let reason)?:
+            case .message(let source, let destination, let payload):
+                bus.receive(source: source, destination: destination, payload: payload)
+            case .rejected(let reason):
                 bus.reportInvalidInbound(reason)
-            case nil:
-                return
             }
         }
+        messages.removeAll(keepingCapacity: true)
     }
 
     // MARK: Failure
@@ -299,6 +352,7 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
         let first = rings.failure == nil && !rings.closed
         if first {
             rings.failure = detail
+            receiving.store(false, ordering: .relaxed)
             rings.counters.violations += 1
             condition.broadcast()
         }
@@ -319,6 +373,7 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
     public func close() {
         condition.lock()
         rings.closed = true
+        receiving.store(false, ordering: .relaxed)
         condition.broadcast()
         condition.unlock()
         try? toHost.wake()

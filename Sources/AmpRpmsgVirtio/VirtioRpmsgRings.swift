@@ -3,11 +3,13 @@
 // held (VirtioRpmsgLink owns the lock); nothing here blocks or calls out.
 //
 // Receive (vring0): every receive buffer (pool indices 0 ..< count/2) is posted once as one device-writable
-// descriptor of bufferSize bytes, token = its pool index. `pullInbound` takes a used buffer, copies the
-// `len` bytes the remote reports into private memory (the remote may keep writing the shared buffer), posts
-// the SAME buffer again at once, and only then parses the copy, so no message, good or bad, ever costs a
-// buffer (Linux leaks one on an oversize message). The copy is parsed with explicit offsets (AmpWire's
-// RpmsgMessage): used.len >= 16 and rpmsg_hdr.len <= used.len - 16, or it is a violation.
+// descriptor of bufferSize bytes, token = its pool index. `pullInbound` takes a used buffer, copies its
+// 16-byte header into a local (the remote may keep writing the shared buffer: every byte is read once),
+// checks used.len >= 16 and rpmsg_hdr.len <= used.len - 16, copies the payload (rpmsg_hdr.len bytes) into
+// the message's own array, and posts the SAME buffer again at once, so no message, good or bad, ever costs a
+// buffer (Linux leaks one on an oversize message). Fields are decoded at explicit offsets in the link's byte
+// order (RawWireAccess); a header that fails the checks is handed to AmpWire's RpmsgMessage.parse for the
+// error, which names the field and offset.
 //
 // Transmit (vring1): pool indices count/2 ..< count. A buffer is fresh (never used) until all were handed
 // out, then recycled from the used ring; one read-only descriptor of 16 + payload bytes per message.
@@ -23,7 +25,7 @@ import AmpWire
 /// A message the receive path took from vring0, in arrival order.
 enum VirtioRpmsgInbound {
     /// A well-formed message for the bus.
-    case message(RpmsgMessage)
+    case message(source: UInt32, destination: UInt32, payload: [UInt8])
     /// A message whose addresses cannot be delivered (src or dst ANY): reported and dropped, not fatal.
     case rejected(String)
 }
@@ -45,23 +47,24 @@ final class VirtioRpmsgRings {
     let pool: VirtioRpmsgBufferPool
     /// Start of the segment mapping (buffers are at `base + pool.segmentOffset(ofBuffer:)`).
     private let base: UnsafeMutableRawPointer
+    // Per-message state is @exclusivity(unchecked): it is only touched with the link's lock held, and the
+    // runtime's dynamic exclusivity checks would cost a thread-local lookup on every access.
     /// The next never-used transmit buffer (pool index).
-    private var freshTransmit: Int
+    @exclusivity(unchecked) private var freshTransmit: Int
     /// Transmit buffers returned by the remote, ready for reuse (pool indices).
-    private var recycledTransmit: [Int] = []
-    /// Messages copied out of vring0 and not yet delivered (`inbox[inboxHead...]`).
-    private var inbox: [VirtioRpmsgInbound] = []
-    private var inboxHead = 0
+    @exclusivity(unchecked) private var recycledTransmit: [Int] = []
+    /// Messages copied out of vring0 and not yet delivered, oldest first.
+    @exclusivity(unchecked) private var inbox: [VirtioRpmsgInbound] = []
     /// Most messages the inbox holds; a receive path that is full stops taking buffers (back-pressure).
     let inboxCapacity: Int
 
     /// Set once the link is stopping: senders fail, the receive path stops.
-    var closed = false
+    @exclusivity(unchecked) var closed = false
     /// The first fatal violation; the rings are not touched again.
-    var failure: String?
+    @exclusivity(unchecked) var failure: String?
     /// Senders waiting for a transmit buffer (vring1 callbacks are on while this is non-zero).
-    private(set) var waitingSenders = 0
-    var counters = VirtioRpmsgLinkCounters()
+    @exclusivity(unchecked) private(set) var waitingSenders = 0
+    @exclusivity(unchecked) var counters = VirtioRpmsgLinkCounters()
 
     /// Creates both virtqueues over the segment (zeroing the rings, as remoteproc does when it sets up a
     /// virtqueue). `layout` must have been validated against the mapping at `base`.
@@ -76,7 +79,16 @@ final class VirtioRpmsgRings {
             align: layout.transmit.align, eventIndex: eventIndex)
         freshTransmit = layout.pool.receiveCount
         inboxCapacity = max(64, 4 * layout.pool.receiveCount)
+        inbox.reserveCapacity(inboxCapacity)
+        order = ByteOrder.host
+        headerSize = RpmsgHeader.size
+        addressAny = RpmsgConstants.addressAny
     }
+
+    // Read once here: reading another module's globals costs an accessor call on every message.
+    private let order: ByteOrder
+    private let headerSize: Int
+    private let addressAny: UInt32
 
     /// Whether the link can still move messages.
     var isUsable: Bool { !closed && failure == nil }
@@ -100,12 +112,12 @@ final class VirtioRpmsgRings {
     var postedReceiveBuffers: Int { receive.outstandingCount }
 
     /// Takes up to `limit` used buffers from vring0 into the inbox (while it has room), posting each buffer
-    /// again before parsing its copy. Stops at the first violation, after re-posting that buffer too.
+    /// again right after copying it out. Stops at the first violation, after re-posting that buffer too.
     func pullInbound(limit: Int) -> VirtioRpmsgPull {
         var result = VirtioRpmsgPull()
         guard isUsable else { return result }
         var reposted = false
-        while result.pulled < limit, inboxCount < inboxCapacity {
+        while result.pulled < limit, inbox.count < inboxCapacity {
             let used: (token: Int, length: UInt32)?
             do {
                 used = try receive.takeUsed()
@@ -116,7 +128,19 @@ final class VirtioRpmsgRings {
             guard let used else { break }
             let index = used.token
             let length = Int(used.length)
-            let bytes = Array(UnsafeRawBufferPointer(start: base + pool.segmentOffset(ofBuffer: index), count: length))
+            let buffer = base + pool.segmentOffset(ofBuffer: index)
+            let header = WireHeaderCopy(buffer, count: length)
+            let payloadLength = Int(header.u16(at: 12, order: order))
+            let wellFormed = length >= headerSize && payloadLength <= length - headerSize
+            var payload: [UInt8] = []
+            if wellFormed, payloadLength > 0 {
+                payload = [UInt8](unsafeUninitializedCapacity: payloadLength) { storage, initialized in
+                    if let destination = storage.baseAddress {
+                        UnsafeMutableRawPointer(destination).copyMemory(from: buffer + headerSize, byteCount: payloadLength)
+                    }
+                    initialized = payloadLength
+                }
+            }
             do {
                 try postReceive(index)
                 reposted = true
@@ -126,24 +150,36 @@ final class VirtioRpmsgRings {
             }
             result.pulled += 1
             counters.received += 1
-            do {
-                let message = try RpmsgMessage.parse(bytes, order: .host, validLength: length)
-                if message.source == RpmsgConstants.addressAny || message.destination == RpmsgConstants.addressAny {
-                    counters.rejected += 1
-                    append(.rejected(
-                        "vring0: buffer \(index): message \(hex(message.source)) -> \(hex(message.destination)) "
-                            + "names address ANY; dropped"))
-                } else {
-                    append(.message(message))
-                }
-            } catch {
+            guard wellFormed else {
                 result.violation =
-                    "vring0: buffer \(index) (da \(hex(pool.da(ofBuffer: index)))), used.len \(length): \(error.description)"
+                    "vring0: buffer \(index) (da \(hex(pool.da(ofBuffer: index)))), used.len \(length): \(malformation(header, length: length))"
                 break
+            }
+            let source = header.u32(at: 0, order: order)
+            let destination = header.u32(at: 4, order: order)
+            if source == addressAny || destination == addressAny {
+                counters.rejected += 1
+                inbox.append(.rejected(
+                    "vring0: buffer \(index): message \(hex(source)) -> \(hex(destination)) names address ANY; dropped"))
+            } else {
+                inbox.append(.message(source: source, destination: destination, payload: payload))
             }
         }
         if reposted { result.kick = receive.publish() }
         return result
+    }
+
+    /// Why a header failed the checks, in the words of AmpWire's parser (field and offset), from the local
+    /// copy: the header bytes as read, the rest zero (only the header and `length` matter to the checks).
+    private func malformation(_ header: WireHeaderCopy, length: Int) -> String {
+        var bytes = header.bytes
+        bytes.append(contentsOf: repeatElement(0, count: max(0, length - bytes.count)))
+        do {
+            _ = try RpmsgMessage.parse(bytes, order: order, validLength: length)
+            return "malformed rpmsg header"
+        } catch {
+            return error.description
+        }
     }
 
     /// Asks for an interrupt on the next used buffer of vring0 and says whether one is already pending.
@@ -151,26 +187,11 @@ final class VirtioRpmsgRings {
         isUsable ? receive.enableCallbacks() : false
     }
 
-    /// The oldest undelivered message, if any (nil once the link is closed).
-    func popInbound() -> VirtioRpmsgInbound? {
-        guard !closed, inboxHead < inbox.count else { return nil }
-        let item = inbox[inboxHead]
-        inboxHead += 1
-        if inboxHead == inbox.count {
-            inbox.removeAll(keepingCapacity: true)
-            inboxHead = 0
-        }
-        return item
-    }
-
-    private var inboxCount: Int { inbox.count - inboxHead }
-
-    private func append(_ item: VirtioRpmsgInbound) {
-        if inboxHead > 64, inboxHead * 2 > inbox.count {
-            inbox.removeFirst(inboxHead)
-            inboxHead = 0
-        }
-        inbox.append(item)
+    /// Moves every undelivered message, oldest first, into `batch` (which must be empty; the two arrays swap
+    /// storage, so neither allocates once both have grown). Nothing once the link is closed.
+    func takeInbox(into batch: inout [VirtioRpmsgInbound]) {
+        guard !closed, !inbox.isEmpty else { return }
+        swap(&inbox, &batch)
     }
 
     // MARK: Transmit
@@ -189,16 +210,26 @@ final class VirtioRpmsgRings {
         return recycledTransmit.popLast()
     }
 
-    /// Copies `frame` (header and payload) into transmit buffer `index`, adds it to vring1 and publishes it.
-    /// Returns whether vring1 needs a kick. On failure the buffer stays the host's.
-    func transmit(_ frame: [UInt8], inBuffer index: Int) throws(VirtqueueError) -> Bool {
-        frame.withUnsafeBytes { bytes in
-            guard let source = bytes.baseAddress else { return }
-            (base + pool.segmentOffset(ofBuffer: index)).copyMemory(from: source, byteCount: bytes.count)
+    /// Writes rpmsg_hdr {source, destination, reserved 0, len, flags 0} and the payload into transmit buffer
+    /// `index` (one bulk copy), adds it to vring1 and publishes it. Returns whether vring1 needs a kick. The
+    /// caller checked that the payload fits the buffer and its length fits the u16 `len`. On failure the
+    /// buffer stays the host's.
+    func transmit(
+        source: UInt32, destination: UInt32, payload: UnsafeRawBufferPointer, inBuffer index: Int
+    ) throws(VirtqueueError) -> Bool {
+        let buffer = base + pool.segmentOffset(ofBuffer: index)
+        RawWireAccess.put(source, buffer, at: 0, order: order)
+        RawWireAccess.put(destination, buffer, at: 4, order: order)
+        RawWireAccess.put(UInt32(0), buffer, at: 8, order: order)
+        RawWireAccess.put(UInt16(truncatingIfNeeded: payload.count), buffer, at: 12, order: order)
+        RawWireAccess.put(UInt16(0), buffer, at: 14, order: order)
+        if let bytes = payload.baseAddress, payload.count > 0 {
+            (buffer + headerSize).copyMemory(from: bytes, byteCount: payload.count)
         }
         do {
             try transmit.add(
-                address: UInt64(pool.da(ofBuffer: index)), length: UInt32(frame.count), deviceWritable: false, token: index)
+                address: UInt64(pool.da(ofBuffer: index)), length: UInt32(headerSize + payload.count),
+                deviceWritable: false, token: index)
         } catch {
             recycledTransmit.append(index)
             throw error

@@ -13,6 +13,8 @@ import Glibc
 ///
 /// Waiting is adaptive: after a first check the waiter spins (with `amp_cpu_relax`) for ``spinBudgetNanoseconds``
 /// (a ring from the other CPU then costs well under a microsecond instead of a ~30 us wake-up), then sleeps.
+/// After the first ``yieldAfterNanoseconds`` of a spin it also yields the CPU between looks, so a ringer that
+/// the scheduler placed on the same CPU is not shut out for the rest of the spin.
 /// With a single usable CPU the budget is 0, because spinning would only keep the ringer off that CPU.
 /// Ringers make the wake syscall only while `sleepers` is non-zero.
 ///
@@ -116,6 +118,11 @@ public final class Doorbell: @unchecked Sendable {
             let mask = spin(until: deadline.map { min($0, spinEnd) } ?? spinEnd)
             if mask != 0 { return mask }
         }
+        return try sleepUntilRung(deadline: deadline)
+    }
+
+    /// The sleeping half of a wait: sleeps (and re-checks) until a ring or `deadline`; returns the mask.
+    private func sleepUntilRung(deadline: UInt64?) throws(SystemError) -> UInt32 {
         while true {
             let remaining = MonotonicClock.remaining(until: deadline)
             if remaining == 0 { return takePending() }
@@ -138,17 +145,66 @@ public final class Doorbell: @unchecked Sendable {
         }
     }
 
+    /// ``wait(timeout:)`` for a waiter that can also find work without a ring, by polling shared memory (a
+    /// virtqueue whose peer was asked not to ring while this side spins, as virtio's notification suppression
+    /// or Linux's busy polling do). While spinning it calls `poll` between two looks at the pending bits;
+    /// before sleeping it calls `arm` once, which must ask the peer to ring again and say whether work arrived
+    /// meanwhile (then it does not sleep). Returns the pending bits, plus `polledMask` when `poll` or `arm`
+    /// found work; 0 if `timeout` passes first.
+    public func wait(
+        timeout: Duration?, polledMask: UInt32, poll: () -> Bool, arm: () -> Bool
+    ) throws(SystemError) -> UInt32 {
+        let first = takePending()
+        if first != 0 { return first }
+        if poll() { return polledMask | takePending() }
+        let deadline = MonotonicClock.deadline(after: timeout)
+        if spinBudgetNanoseconds > 0 {
+            let spinEnd = MonotonicClock.nanoseconds() &+ spinBudgetNanoseconds
+            let mask = spin(until: deadline.map { min($0, spinEnd) } ?? spinEnd, polledMask: polledMask, poll: poll)
+            if mask != 0 { return mask }
+        }
+        if arm() { return polledMask | takePending() }
+        let remaining = MonotonicClock.remaining(until: deadline)
+        if remaining == 0 { return takePending() }
+        return try sleepUntilRung(deadline: deadline)
+    }
+
+    /// After this long without a ring, spinning yields the CPU between looks (see ``spin(until:)``).
+    public static let yieldAfterNanoseconds: UInt64 = 5_000
+
     /// Spins until a bit is pending (returns the taken mask) or the clock passes `end` (returns 0).
+    ///
+    /// The first ``yieldAfterNanoseconds`` are a pure spin (a ring from a peer running on another CPU arrives
+    /// within a few hundred nanoseconds). After that the spinner calls `sched_yield` every 32 looks: when the
+    /// ringer shares this CPU (the scheduler put a waker and its wakee on one CPU, which is sticky: neither
+    /// sleeps long enough for the balancer to move one), the ringer can then run and ring instead of waiting
+    /// for the spin to end and a futex wake-up; with the CPU to itself `sched_yield` returns at once.
     private func spin(until end: UInt64) -> UInt32 {
+        spin(until: end, polledMask: 0) { false }
+    }
+
+    /// ``spin(until:)`` that also returns `polledMask` (with any pending bits) as soon as `poll` finds work.
+    private func spin(until end: UInt64, polledMask: UInt32, poll: () -> Bool) -> UInt32 {
         var iterations: UInt32 = 0
+        let yieldFrom = MonotonicClock.nanoseconds() &+ Self.yieldAfterNanoseconds
+        var yielding = false
         while true {
             if pending.load(ordering: .relaxed) != 0 {
                 let mask = pending.exchange(0, ordering: .acquiringAndReleasing)
                 if mask != 0 { return mask }
             }
+            if poll() { return polledMask | takePending() }
             amp_cpu_relax()
             iterations &+= 1
-            if iterations & 31 == 0, MonotonicClock.nanoseconds() >= end { return 0 }
+            if iterations & 31 == 0 {
+                let now = MonotonicClock.nanoseconds()
+                if now >= end { return 0 }
+                if yielding {
+                    sched_yield()
+                } else if now >= yieldFrom {
+                    yielding = true
+                }
+            }
         }
     }
 

@@ -62,6 +62,11 @@ public final class VirtqueueDevice {
     private var publishedUsed: UInt16 = 0
     /// The violation that broke the queue, thrown again by every later call.
     private var failure: VirtqueueError?
+    /// What the device last stored in its notification-suppression field (used.flags, or avail_event with
+    /// EVENT_IDX), or `unknownSuppression` before its first store; the field is written only when the value
+    /// changes, so the driver's cached copy of the line survives.
+    private var suppressionShadow = VirtqueueDevice.unknownSuppression
+    private static let unknownSuppression: UInt32 = 0x1_0000
 
     /// Running totals.
     public var counters: VirtqueueDeviceCounters { tallies }
@@ -114,6 +119,7 @@ public final class VirtqueueDevice {
         nextUsed = 0
         publishedUsed = 0
         failure = nil
+        suppressionShadow = Self.unknownSuppression
     }
 
     /// Test hook (internal): moves an idle queue's free-running indices to `index` and writes used.idx; the
@@ -307,12 +313,35 @@ public final class VirtqueueDevice {
     // MARK: Notifications
 
     /// Asks the driver not to kick when it adds buffers (a hint). Without EVENT_IDX sets NO_NOTIFY in
-    /// used.flags; with it, moves avail_event behind the consumed index.
+    /// used.flags; with it, moves avail_event behind the consumed index. (Like `enableNotifications`, it
+    /// stores only when the field does not already hold the value it stored last.)
     public func disableNotifications() {
+        storeSuppression(eventIndex ? lastAvail &- 1 : memory.noNotifyFlag)
+    }
+
+    /// Whether the driver made buffers available that `takeAvailable()` has not taken yet (true on a broken
+    /// queue, so the caller calls `takeAvailable()` and gets the error). One acquire load: cheap enough to
+    /// poll while the device spins instead of waiting for a kick.
+    ///
+    /// A hint, not a check: an avail.idx that `takeAvailable()` would refuse (a jump past what can be
+    /// outstanding) reads as "nothing yet", so polling never reports more than a kick would. Looking at the
+    /// ring because of a kick (or a valid advance) still finds the violation.
+    public var hasPendingAvailable: Bool {
+        guard failure == nil else { return true }
+        if lastAvail != observedAvail { return true }
+        let fresh = Int(memory.observeAvailIndex() &- lastAvail)
+        return fresh != 0 && fresh <= num - Int(lastAvail &- publishedUsed)
+    }
+
+    /// Stores used.flags (or avail_event with EVENT_IDX) unless it already holds `value` from our last store.
+    @inline(__always)
+    private func storeSuppression(_ value: UInt16) {
+        guard UInt32(value) != suppressionShadow else { return }
+        suppressionShadow = UInt32(value)
         if eventIndex {
-            memory.storeAvailEvent(lastAvail &- 1)
+            memory.storeAvailEvent(value)
         } else {
-            memory.storeUsedFlags(memory.noNotifyFlag)
+            memory.storeUsedFlags(value)
         }
     }
 
@@ -321,11 +350,7 @@ public final class VirtqueueDevice {
     /// caller calls `takeAvailable()` and gets the error.
     public func enableNotifications() -> Bool {
         guard failure == nil else { return true }
-        if eventIndex {
-            memory.storeAvailEvent(lastAvail)
-        } else {
-            memory.storeUsedFlags(0)
-        }
+        storeSuppression(eventIndex ? lastAvail : 0)
         // Full fence: orders the avail_event / flags store before the avail.idx load below, the mirror of the
         // driver's publish, so either the driver sees the request and kicks, or we see its new avail.idx.
         amp_fence_seq_cst()

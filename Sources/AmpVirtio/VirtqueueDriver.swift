@@ -58,6 +58,9 @@ public final class VirtqueueDriver {
     private var inFlight = 0
     /// The violation that broke the queue, thrown again by every later call.
     private var failure: VirtqueueError?
+    /// What the driver last stored in its callback-suppression field (avail.flags, or used_event with
+    /// EVENT_IDX); the field is written only when the value changes, so the device's cached copy survives.
+    private var suppressionShadow: UInt16 = 0
 
     /// Running totals.
     public var counters: VirtqueueDriverCounters { tallies }
@@ -112,6 +115,7 @@ public final class VirtqueueDriver {
         observedUsed = 0
         inFlight = 0
         failure = nil
+        suppressionShadow = 0
     }
 
     /// Test hook (internal): moves an idle queue's free-running indices to `index`, as if `index` buffers had
@@ -279,12 +283,50 @@ public final class VirtqueueDriver {
 
     /// Asks the device not to interrupt when it returns buffers (a hint: interrupts may still arrive).
     /// Without EVENT_IDX sets NO_INTERRUPT in avail.flags; with it, moves used_event behind the consumed
-    /// index, where the device's used.idx will not cross it for another 65535 entries.
+    /// index, where the device's used.idx will not cross it for another 65535 entries. (Like
+    /// `enableCallbacks`, it stores only when the field does not already hold the value it stored last.)
     public func disableCallbacks() {
+        storeSuppression(eventIndex ? lastUsed &- 1 : memory.noInterruptFlag)
+    }
+
+    /// Whether the device returned buffers that `takeUsed()` has not handed out yet (true on a broken queue,
+    /// so the caller calls `takeUsed()` and gets the error). One acquire load: cheap enough to poll.
+    public var hasPendingUsed: Bool {
+        guard failure == nil else { return true }
+        return lastUsed != observedUsed || memory.observeUsedIndex() != lastUsed
+    }
+
+    /// The next used index `takeUsed()` will consume; pair it with ``usedIndexDiffers(from:)``.
+    public var consumedUsedIndex: UInt16 { lastUsed }
+
+    /// Whether used.idx in the ring differs from `index` (one acquire load of the shared field, nothing
+    /// else: unlike the rest of this class it may be called from a thread that does not drive the queue,
+    /// e.g. a sender that waits for buffers without holding the lock that guards the queue; the answer is
+    /// only a hint to call `takeUsed()`, which validates).
+    public func usedIndexDiffers(from index: UInt16) -> Bool {
+        memory.observeUsedIndex() != index
+    }
+
+    /// Spins (with the CPU's pause hint) until ``usedIndexDiffers(from:)`` `mark` or `expired` (asked every
+    /// 32 iterations) returns true. Safe from any thread, as ``usedIndexDiffers(from:)``.
+    public func spin(untilUsedIndexLeaves mark: UInt16, expired: () -> Bool) {
+        var iterations: UInt32 = 0
+        while !usedIndexDiffers(from: mark) {
+            amp_cpu_relax()
+            iterations &+= 1
+            if iterations & 31 == 0, expired() { return }
+        }
+    }
+
+    /// Stores avail.flags (or used_event with EVENT_IDX) unless it already holds `value` from our last store.
+    @inline(__always)
+    private func storeSuppression(_ value: UInt16) {
+        guard value != suppressionShadow else { return }
+        suppressionShadow = value
         if eventIndex {
-            memory.storeUsedEvent(lastUsed &- 1)
+            memory.storeUsedEvent(value)
         } else {
-            memory.storeAvailFlags(memory.noInterruptFlag)
+            memory.storeAvailFlags(value)
         }
     }
 
@@ -296,11 +338,7 @@ public final class VirtqueueDriver {
     /// true on a broken queue, so the caller calls `takeUsed()` and gets the error.
     public func enableCallbacks() -> Bool {
         guard failure == nil else { return true }
-        if eventIndex {
-            memory.storeUsedEvent(lastUsed)
-        } else {
-            memory.storeAvailFlags(0)
-        }
+        storeSuppression(eventIndex ? lastUsed : 0)
         // Full fence: orders the used_event / flags store before the used.idx load below (the device does the
         // mirror image in publishUsed), so either the device sees the request and interrupts, or we see its
         // new used.idx here.

@@ -169,10 +169,19 @@ import Testing
             try rpmsg.send(to: Self.echoAddress, payload)
             #expect(try rpmsg.expectMessage(timeout: .seconds(2)).payload == payload)
         }
+        // Having drained vring1, the remote polls it while it spins (avail_event behind its index: no kicks
+        // wanted), then, before it sleeps, asks for a kick at its next index.
+        let availEventOffset = RpmsgVirtioHost.segmentOffset(0x9F04_4000) + rpmsg.tx.layout.availEventOffset
+        func availEvent() throws -> UInt16 {
+            try ByteReader(try rpmsg.host.segment.read(at: availEventOffset, count: 2), order: .host).u16(at: 0, field: "avail_event")
+        }
+        var event = try availEvent()
+        for _ in 0..<2000 where event != 300 {
+            usleep(1000)
+            event = try availEvent()
+        }
+        #expect(event == 300)
         #expect(try rpmsg.stop() == .exited(0))
-        // Having drained vring1, the remote asked for a kick at its next index (avail_event).
-        let availEvent = try rpmsg.host.segment.read(at: RpmsgVirtioHost.segmentOffset(0x9F04_4000) + rpmsg.tx.layout.availEventOffset, count: 2)
-        #expect(try ByteReader(availEvent, order: .host).u16(at: 0, field: "avail_event") == 300)
         let lines = try rpmsg.host.traceLines()
         #expect(lines.contains { $0.hasSuffix(": status 0x07, features 0x20000001 (not offered: 0x20000000), vring0 da 0x9f040000 num 256 "
             + "notifyid 0, vring1 da 0x9f044000 num 256 notifyid 1, mtu 496") })

@@ -23,10 +23,11 @@ final class BenchSink {
 
     /// The endpoint, announced to the host under the service name.
     private(set) var endpoint: RpmsgRemoteEndpoint?
+    // @exclusivity(unchecked): counted on every message, by the message loop's thread only.
     /// Data messages since the last control message.
-    private(set) var pending: UInt32 = 0
+    @exclusivity(unchecked) private(set) var pending: UInt32 = 0
     /// Data messages since start.
-    private(set) var total: UInt64 = 0
+    @exclusivity(unchecked) private(set) var total: UInt64 = 0
     /// Count replies that could not be sent.
     private(set) var failures = 0
     private unowned let core: RemoteCore

@@ -5,7 +5,8 @@ import Synchronization
 /// announces (``FullStackBenchProtocol/echoChannel`` and ``FullStackBenchProtocol/sinkChannel``) and hands
 /// what arrives on them to the measuring thread through two ``ReplyMailbox``es.
 ///
-/// Callbacks run on the link's service thread: an echo is posted as (tag, length), a count reply as
+/// Callbacks run on the link's service thread: an echo goes to the ``EchoPingPong`` run when one is active
+/// (it answers with the next ping), otherwise it is posted as (tag, length); a count reply is posted as
 /// (count, length), with `UInt64.max` as the first word when the payload does not parse.
 final class FullStackBenchDriver: RpmsgDriver {
     let name = "ampsoc_bench"
@@ -15,6 +16,8 @@ final class FullStackBenchDriver: RpmsgDriver {
     let echoes: ReplyMailbox
     /// Count replies from the sink.
     let counts: ReplyMailbox
+    /// Round trips driven from the echo callback (echoes go to it while it runs a round, else to ``echoes``).
+    let pingPong: EchoPingPong
 
     private struct Bound {
         var echo: RpmsgEndpoint?
@@ -27,6 +30,7 @@ final class FullStackBenchDriver: RpmsgDriver {
     init(spinBudget: Duration) {
         echoes = ReplyMailbox(spinBudget: spinBudget)
         counts = ReplyMailbox(spinBudget: spinBudget)
+        pingPong = EchoPingPong(spinBudget: spinBudget)
     }
 
     /// The endpoints of both channels once both are bound (nil until then, and again after a removal).
@@ -58,6 +62,7 @@ final class FullStackBenchDriver: RpmsgDriver {
 
     func callback(_ channel: RpmsgChannel, payload: [UInt8], source: UInt32) {
         if channel.name == FullStackBenchProtocol.echoChannel {
+            if pingPong.echoArrived(payload) { return }
             echoes.post(first: FullStackBenchProtocol.tag(of: payload) ?? UInt64.max, second: payload.count)
         } else {
             counts.post(first: FullStackBenchProtocol.count(of: payload).map(UInt64.init) ?? UInt64.max, second: payload.count)

@@ -14,6 +14,8 @@ import Glibc
 /// main loop with one remote, ampsoc-fw-bench (firmware-samples/bench). A host driver
 /// (``FullStackBenchDriver``) binds to its two channels; the messages are in ``FullStackBenchProtocol``.
 ///
+/// - ``timedRoundTrips(size:count:timeLimit:)`` (what `ampsoc bench` measures): pings to "rpmsg-bench-echo",
+///   each sent by the echo callback of the previous one on the link's service thread (``EchoPingPong``).
 /// - ``roundTrip(size:)``: a ping with a fresh tag to "rpmsg-bench-echo"; returns once the echo (same length,
 ///   same tag) reached the measuring thread (the service thread hands it over through a ``ReplyMailbox``).
 /// - ``stream(size:count:)``: `count` blocking sends to "rpmsg-bench-sink", then the control message; returns
@@ -50,6 +52,7 @@ public final class FullStackBenchTransport: BenchTransport {
     private let sink: RpmsgEndpoint
     private var echoesAsked: UInt64 = 0
     private var countsAsked: UInt64 = 0
+    private var runsAsked: UInt64 = 0
     private var tag: UInt64 = 0
     private var ping: ByteWriter
     private var data: ByteWriter
@@ -127,6 +130,35 @@ public final class FullStackBenchTransport: BenchTransport {
         }
     }
 
+    /// `count` round trips driven by the echo callback (``EchoPingPong``): the first ping is sent here, every
+    /// later one from the callback of the previous echo, on the link's service thread.
+    public func timedRoundTrips(size: Int, count: Int, timeLimit: Duration) throws(BenchError) -> [UInt64]? {
+        try checkPayloadSize(size)
+        guard count > 0 else { return [] }
+        let run = driver.pingPong
+        do {
+            try run.start(on: echo, size: size, count: count, timeLimit: timeLimit, firstTag: tag &+ 1)
+        } catch {
+            try Self.checkHealth(topology, while: "sending the first \(size)-byte ping")
+            throw .peerFailed(transport: name, detail: Self.describe("sending the first \(size)-byte ping failed: \(error.message)", topology))
+        }
+        runsAsked += 1
+        do {
+            try awaitAnswer(
+                run.done, target: runsAsked, timeout: Self.answerTimeout + timeLimit,
+                what: "the end of \(count) round trips of \(size) bytes")
+        } catch {
+            run.abandon()
+            throw error
+        }
+        let result = run.result
+        tag = result.lastTag
+        if let failure = result.failure {
+            throw .protocolViolation(transport: name, detail: failure)
+        }
+        return result.samples
+    }
+
     public func stream(size: Int, count: Int) throws(BenchError) {
         try checkPayloadSize(size)
         try sendData(size: size, count: count)
@@ -171,13 +203,15 @@ public final class FullStackBenchTransport: BenchTransport {
 
     /// Waits for the `target`-th answer in `mailbox`, checking on the remote between sleeps; `what` (built only
     /// on failure) names the answer in the error.
-    private func awaitAnswer(_ mailbox: ReplyMailbox, target: UInt64, what: @autoclosure () -> String) throws(BenchError) {
+    private func awaitAnswer(
+        _ mailbox: ReplyMailbox, target: UInt64, timeout: Duration = answerTimeout, what: @autoclosure () -> String
+    ) throws(BenchError) {
         let start = MonotonicClock.nanoseconds()
-        let limit = MonotonicClock.nanoseconds(of: Self.answerTimeout)
+        let limit = MonotonicClock.nanoseconds(of: timeout)
         while !mailbox.wait(untilPosted: target, slice: Self.waitSlice) {
             try Self.checkHealth(topology, while: "waiting for \(what())")
             guard MonotonicClock.nanoseconds() &- start < limit else {
-                throw .peerFailed(transport: name, detail: Self.describe("no answer within \(Self.answerTimeout) (\(what()))", topology))
+                throw .peerFailed(transport: name, detail: Self.describe("no answer within \(timeout) (\(what()))", topology))
             }
         }
     }
