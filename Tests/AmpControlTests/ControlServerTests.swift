@@ -55,7 +55,7 @@ import Testing
         #expect(processors.compactMap { string($0, "name") } == ["ipu", "dsp"])
         #expect(processors.allSatisfy { $0["state"] == "running" && $0["crashCount"] == .int(0) && $0["recovery"] == "enabled" })
         let channels = objects(list["channels"])
-        #expect(Set(channels.compactMap { string($0, "name") }) == ["rpmsg-client-sample", "rpmsg-echo", "rpmsg-raw"])
+        #expect(Set(channels.compactMap { string($0, "name") }) == ["rpmsg-client-sample", "rpmsg-echo", "rpmsg-raw", "rpmsg-tty"])
         let sample = try #require(channels.first { $0["name"] == "rpmsg-client-sample" })
         #expect(sample["driver"] == "rpmsg_client_sample")
         #expect(list["endpoints"] == .array([]))

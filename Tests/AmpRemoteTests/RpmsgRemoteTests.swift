@@ -357,25 +357,33 @@ import Testing
         #expect(lines.last == "ampsoc-fw-client-sample: stopping after echoing 100 message(s)")
     }
 
-    @Test func theServicesFirmwarePublishesThreeServices() throws {
+    @Test func theServicesFirmwarePublishesThreeServicesAndAConsole() throws {
         let rpmsg = try RpmsgVirtioHost(host: try TestHost())
         try rpmsg.spawn("ampsoc-fw-services", arguments: ["--status-ms", "50"])
         try rpmsg.postRxBuffers()
         try rpmsg.setDriverOK()
-        let names = ["rpmsg-client-sample", "rpmsg-echo", "rpmsg-raw"]
+        let names = ["rpmsg-client-sample", "rpmsg-echo", "rpmsg-raw", "rpmsg-tty"]
         for (index, name) in names.enumerated() {
             #expect(try rpmsg.receive()?.bytes == RpmsgVirtioHost.nameServiceBytes(name, address: 0x400 + UInt32(index), flags: 0))
         }
-        for (index, name) in names.enumerated() {
+        for (index, name) in names.dropLast().enumerated() {
             try rpmsg.send(to: 0x400 + UInt32(index), Array(name.utf8))
             let echo = try rpmsg.expectMessage()
             #expect(echo.payload == Array(name.utf8) && echo.source == 0x400 + UInt32(index))
         }
-        #expect(try eventually { try rpmsg.host.traceLines().contains(
-            "ampsoc-fw-services: received 3, sent 6, dropped 0; rpmsg-client-sample 1, rpmsg-echo 1, rpmsg-raw 1") })
+        // The console answers a typed command with the banner, the echoed line and the command's output.
+        try rpmsg.send(to: 0x403, Array("echo hi\r".utf8))
+        var console = [UInt8]()
+        while !String(decoding: console, as: UTF8.self).contains("hi\r\nampsoc> ") {
+            let message = try rpmsg.expectMessage()
+            #expect(message.source == 0x403)
+            console += message.payload
+        }
+        #expect(try eventually { try rpmsg.host.traceLines().contains {
+            $0.hasPrefix("ampsoc-fw-services: received 4, ") && $0.hasSuffix("dropped 0; rpmsg-client-sample 1, rpmsg-echo 1, rpmsg-raw 1")
+        } })
         #expect(try rpmsg.stop() == .exited(0))
-        #expect(try rpmsg.host.traceLines().last
-            == "ampsoc-fw-services: stopping: received 3, sent 6, dropped 0; rpmsg-client-sample 1, rpmsg-echo 1, rpmsg-raw 1")
+        #expect(try rpmsg.host.traceLines().last == "ampsoc-fw-services: console: 1 line(s) entered")
     }
 
     @Test(arguments: ["ampsoc-fw-echo", "ampsoc-fw-client-sample", "ampsoc-fw-services", "ampsoc-fw-hostile"])

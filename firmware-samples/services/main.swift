@@ -1,9 +1,10 @@
-// ampsoc-fw-services: one remote publishing several rpmsg services at once. It announces three endpoints,
-// each echoing every message to its source:
+// ampsoc-fw-services: one remote publishing several rpmsg services at once. It announces four endpoints,
+// three echoing every message to its source:
 //   "rpmsg-client-sample"  the peer of Linux's rpmsg_client_sample (messages traced one by one)
 //   "rpmsg-echo"           a plain echo
 //   "rpmsg-raw"            the name Linux's rpmsg_char binds to, giving userspace an endpoint device
-// and traces a status line every 5 seconds (or --status-ms): the device's counters and each service's echoes.
+// and "rpmsg-tty", the console of ampsoc-fw-console (a pseudo-terminal on the host). It traces a status line
+// every 5 seconds (or --status-ms): the device's counters and each service's echoes.
 // Until the host's driver sets DRIVER_OK it traces a "still waiting" diagnostic periodically and keeps
 // heartbeating; it stops when the host asks.
 //
@@ -25,6 +26,7 @@ while let option = commandLine.next() {
     }
 }
 let configuration = rpmsgOptions.configuration
+let bootTime = ContinuousClock.now
 
 RemoteCore.run { core in
     core.trace("ampsoc-fw-services: boot on \(core.rprocName) (generation \(core.environment.generation))")
@@ -34,6 +36,7 @@ RemoteCore.run { core in
         try EchoService(core: core, name: "rpmsg-echo"),
         try EchoService(core: core, name: "rpmsg-raw"),
     ]
+    let console = try ConsoleService(core: core, version: "ampsoc-fw-services on \(core.rprocName)", bootTime: bootTime)
     func status() -> String {
         let totals = rpmsg.counters
         return "received \(totals.received), sent \(totals.sent), dropped \(totals.dropped); "
@@ -42,5 +45,8 @@ RemoteCore.run { core in
     core.loop.every(.milliseconds(statusMilliseconds)) {
         core.trace("ampsoc-fw-services: \(rpmsg.isReady ? "" : "(host driver not ready) ")\(status())")
     }
-    core.loop.onStop { core.trace("ampsoc-fw-services: stopping: \(status())") }
+    core.loop.onStop {
+        core.trace("ampsoc-fw-services: stopping: \(status())")
+        core.trace("ampsoc-fw-services: console: \(console.linesEntered) line(s) entered")
+    }
 }
