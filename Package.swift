@@ -78,6 +78,8 @@ let package = Package(
             name: "ampsoc-fw-bench", dependencies: ["AmpRemote", "AmpSampleTable", "AmpSampleSupport", "AmpWire"],
             path: "firmware-samples/bench"),
 
+        // Where the built executables are and whether a process lives: shared by the tests that run processes.
+        .target(name: "AmpTestSupport", path: "Tests/AmpTestSupport"),
         .testTarget(name: "AmpWireTests", dependencies: ["AmpWire"]),
         .testTarget(name: "AmpJSONTests", dependencies: ["AmpJSON"]),
         .executableTarget(name: "amp-system-testpeer", dependencies: ["AmpSystem"], path: "Tests/AmpSystemTestPeer"),
@@ -99,6 +101,7 @@ let package = Package(
         .testTarget(
             name: "AmpIntegrationTests",
             dependencies: [
+                "AmpTestSupport",
                 "AmpRemoteproc", "AmpProfiles", "AmpWire", "AmpSystem", "AmpJSON",
                 "ampsoc", "ampsoc-fw-basic", "ampsoc-fw-faulty",
             ]),
@@ -106,6 +109,7 @@ let package = Package(
         .testTarget(
             name: "AmpRpmsgIntegrationTests",
             dependencies: [
+                "AmpTestSupport",
                 "AmpRemoteproc", "AmpProfiles", "AmpRpmsg", "AmpRpmsgVirtio", "AmpSystem", "AmpWire", "ampsoc-fw-echo",
                 "ampsoc-fw-client-sample", "ampsoc-fw-hostile",
             ]),
@@ -114,10 +118,10 @@ let package = Package(
         .testTarget(name: "AmpHostDriversTests", dependencies: ["AmpHostDrivers", "AmpRpmsg", "AmpSystem", "AmpWire"]),
         .testTarget(
             name: "AmpSoCTests",
-            dependencies: ["AmpSoC", "AmpRemoteproc", "AmpRpmsg", "AmpJSON", "AmpSystem", "AmpSMD", "AmpRpmsgSMD", "AmpWire", "ampsoc-fw-basic", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-client-sample", "ampsoc-fw-faulty", "ampsoc-fw-console"]),
+            dependencies: ["AmpTestSupport", "AmpSoC", "AmpRemoteproc", "AmpRpmsg", "AmpJSON", "AmpSystem", "AmpSMD", "AmpRpmsgSMD", "AmpWire", "ampsoc-fw-basic", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-client-sample", "ampsoc-fw-faulty", "ampsoc-fw-console"]),
         .testTarget(
             name: "AmpControlTests",
-            dependencies: ["AmpControl", "AmpSoC", "AmpJSON", "AmpSystem", "ampsoc", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-console"]),
+            dependencies: ["AmpTestSupport", "AmpControl", "AmpSoC", "AmpJSON", "AmpSystem", "ampsoc", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-console"]),
         .testTarget(name: "AmpCLITests", dependencies: ["AmpCLI", "AmpWire", "AmpJSON", "ampsoc"]),
         .testTarget(
             name: "AmpBenchTests",

@@ -124,7 +124,7 @@ public final class EmulatedSoC: @unchecked Sendable {
         let thread = Thread {
             let soc: EmulatedSoC
             do throws(SoCError) {
-                _ = try? StaleSegmentCleaner.clean()
+                _ = try? StaleSegmentCleaner.clean(ownInstance: options.name ?? profile.name)
                 soc = try EmulatedSoC(profile: profile, options: options, sink: nil, launched: true)
             } catch {
                 handoff.fail(error)

@@ -58,6 +58,13 @@ enum Sys {
         return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
     }
 
+    /// Seconds since the epoch on CLOCK_REALTIME (for comparing with file times).
+    static func realtimeSeconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec)
+    }
+
     /// sched_getaffinity(2) + CPU_COUNT (`amp_usable_cpu_count`): the count or -errno.
     static func usableCPUCount() -> Int32 {
         amp_usable_cpu_count()

@@ -1,3 +1,4 @@
+import AmpTestSupport
 import AmpControl
 import AmpSoC
 import Foundation
@@ -8,22 +9,12 @@ import Testing
 /// Shared helpers of the control tests: built products, a three-remote profile (ipu: services firmware,
 /// dsp: echo firmware, con: console firmware), private runtime directories, and leftover checks.
 enum ControlTestSupport {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = TestProducts.packageRoot
 
-    /// The directory holding the built executables, found from the test binary.
-    static let productsDirectory: URL = {
-        var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            if FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("ampsoc").path) {
-                return directory
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        return packageRoot.appendingPathComponent(".build/debug")
-    }()
+    /// The directory holding the built executables.
+    static let productsDirectory = TestProducts.directory
 
-    static func product(_ name: String) -> String { productsDirectory.appendingPathComponent(name).path }
+    static func product(_ name: String) -> String { TestProducts.path(name) }
 
     /// A fresh private directory (0700) under /tmp with a short path, so socket paths stay short.
     static func temporaryDirectory(_ label: String) throws -> URL {

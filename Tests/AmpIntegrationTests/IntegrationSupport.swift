@@ -1,3 +1,4 @@
+import AmpTestSupport
 import AmpProfiles
 import AmpRemoteproc
 import AmpSystem
@@ -7,22 +8,12 @@ import Testing
 /// Shared helpers for tests that launch real topologies: built executables, temporary profiles, waiting for
 /// events with a bound (never timing assertions), and leftover checks.
 enum Integration {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = TestProducts.packageRoot
 
-    /// The directory holding the built products (ampsoc, firmware samples), found from the test bundle.
-    static let productsDirectory: URL = {
-        var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            if FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("ampsoc-fw-basic").path) {
-                return directory
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        return packageRoot.appendingPathComponent(".build/debug")
-    }()
+    /// The directory holding the built executables.
+    static let productsDirectory = TestProducts.directory
 
-    static func product(_ name: String) -> String { productsDirectory.appendingPathComponent(name).path }
+    static func product(_ name: String) -> String { TestProducts.path(name) }
 
     /// A fresh temporary directory, removed by the caller with `removeTemporary`.
     static func temporaryDirectory() throws -> URL {
@@ -74,12 +65,8 @@ enum Integration {
     }
 
     /// Whether a process with this pid exists (and is not a zombie).
-    static func processExists(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
-        guard let close = stat.lastIndex(of: ")") else { return false }
-        let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
-        return state != "Z" && state != "X"
-    }
+    /// Whether a process with this pid exists and is not a zombie.
+    static func processExists(_ pid: Int32) -> Bool { TestProcesses.isAlive(pid) }
 }
 
 /// A host run in-process for a test: builds the SoC from a profile file, drives the main loop in slices, and

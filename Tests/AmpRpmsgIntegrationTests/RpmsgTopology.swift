@@ -1,3 +1,4 @@
+import AmpTestSupport
 import AmpProfiles
 import AmpRemoteproc
 import AmpRpmsg
@@ -10,22 +11,12 @@ import Testing
 /// shared with it): an "ipu" (futex doorbell) and a "dsp" (eventfd doorbell) with omap4's memory maps, each
 /// running an rpmsg sample firmware, the host's main loop driven in slices by the test thread.
 final class RpmsgTopology {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = TestProducts.packageRoot
 
-    /// The directory holding the built firmware, found from the test bundle.
-    static let productsDirectory: URL = {
-        var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            if FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("ampsoc-fw-echo").path) {
-                return directory
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        return packageRoot.appendingPathComponent(".build/debug")
-    }()
+    /// The directory holding the built executables.
+    static let productsDirectory = TestProducts.directory
 
-    static func product(_ name: String) -> String { productsDirectory.appendingPathComponent(name).path }
+    static func product(_ name: String) -> String { TestProducts.path(name) }
 
     /// omap4's IPU memory map (docs/profiles.md): the sample table's carveouts sit in "ipc" at 0x9F000000.
     static let ipuMemory: [[String: String]] = [
@@ -135,13 +126,7 @@ final class RpmsgTopology {
     }
 
     /// Whether a process with this pid exists and is not a zombie.
-    static func processExists(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        let state = stat[stat.index(close, offsetBy: 2)...].prefix(1)
-        return state != "Z" && state != "X"
-    }
+    static func processExists(_ pid: Int32) -> Bool { TestProcesses.isAlive(pid) }
 }
 
 /// A host driver for "rpmsg-echo" that keeps traffic going forever: probe sends "ping 0", and each echo

@@ -1,3 +1,4 @@
+import AmpTestSupport
 import AmpSoC
 import Foundation
 import Testing
@@ -5,22 +6,12 @@ import Testing
 /// Writes an omap4-like profile for the Swift API tests (ipu runs the services firmware, dsp the echo
 /// firmware, both with omap4's memory maps) and launches it with a unique instance name.
 enum SoCTestProfile {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let packageRoot = TestProducts.packageRoot
 
-    /// The directory holding the built firmware, found from the test binary.
-    static let productsDirectory: URL = {
-        var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<5 {
-            if FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("ampsoc-fw-echo").path) {
-                return directory
-            }
-            directory = directory.deletingLastPathComponent()
-        }
-        return packageRoot.appendingPathComponent(".build/debug")
-    }()
+    /// The directory holding the built executables.
+    static let productsDirectory = TestProducts.directory
 
-    static func product(_ name: String) -> String { productsDirectory.appendingPathComponent(name).path }
+    static func product(_ name: String) -> String { TestProducts.path(name) }
 
     static let ipuMemory: [[String: String]] = [
         ["name": "text", "kind": "carveout", "da": "0x00000000", "pa": "0x9D000000", "size": "0x100000"],
@@ -85,11 +76,5 @@ enum SoCTestProfile {
     }
 
     /// Whether a process with this pid exists and is not a zombie.
-    static func processExists(_ pid: Int32) -> Bool {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return false }
-        let state = stat[stat.index(after: close)...].dropFirst().first
-        return state != "Z" && state != "X"
-    }
+    static func processExists(_ pid: Int32) -> Bool { TestProcesses.isAlive(pid) }
 }

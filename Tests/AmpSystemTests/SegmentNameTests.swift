@@ -84,7 +84,12 @@ struct StaleSegmentCleanerTests {
         for abandoned in [dead, recycled] { try TestSupport.createAbandonedSegment(abandoned.path) }
         let liveSegment = try SharedMemorySegment.create(name: live.path, size: 4096)
 
-        let removed = try StaleSegmentCleaner.clean()
+        // Another instance's cleaner leaves them alone while they are young.
+        let other = try StaleSegmentCleaner.clean(ownInstance: "test-other")
+        #expect(!other.contains(dead.path) && !other.contains(recycled.path))
+        #expect(TestSupport.segmentExists(dead.path))
+
+        let removed = try StaleSegmentCleaner.clean(ownInstance: "test-stale")
         #expect(removed.contains(dead.path))
         #expect(removed.contains(recycled.path))
         #expect(!removed.contains(live.path))
@@ -93,10 +98,24 @@ struct StaleSegmentCleanerTests {
         #expect(TestSupport.segmentExists(live.path))
 
         // A second run finds nothing more of ours.
-        let again = try StaleSegmentCleaner.clean()
+        let again = try StaleSegmentCleaner.clean(ownInstance: "test-stale")
         #expect(!again.contains(dead.path) && !again.contains(live.path))
         try liveSegment.unlink()
         #expect(!TestSupport.segmentExists(live.path))
+    }
+
+    @Test func otherInstancesSegmentsGoOnceOlderThanTheGrace() throws {
+        let child = try ChildProcess.spawn(executable: "/bin/true")
+        let deadPID = child.pid
+        #expect(try child.waitForExit(timeout: .seconds(5)) == .exited(0))
+        let abandoned = SegmentName(
+            instance: "test-grace", creatorPID: deadPID, creatorStartTime: 1, rproc: "r\(UInt32.random(in: 0...UInt32.max))")
+        try TestSupport.createAbandonedSegment(abandoned.path)
+        #expect(!(try StaleSegmentCleaner.clean(ownInstance: "someone-else")).contains(abandoned.path))
+        #expect(TestSupport.segmentExists(abandoned.path))
+        // Its own instance's next start removes it at once.
+        #expect(try StaleSegmentCleaner.clean(ownInstance: "test-grace").contains(abandoned.path))
+        #expect(!TestSupport.segmentExists(abandoned.path))
     }
 
     @Test func leavesNamesItCannotParseAlone() throws {

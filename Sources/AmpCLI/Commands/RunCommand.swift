@@ -68,7 +68,7 @@ enum RunCommand {
         do {
             signals = try SignalFD(signals: [SIGINT, SIGTERM, SIGHUP])
             signal(SIGPIPE, SIG_IGN)
-            for removed in try StaleSegmentCleaner.clean() {
+            for removed in try StaleSegmentCleaner.clean(ownInstance: name) {
                 sink.emit(.info(rproc: nil, message: "removed stale shared-memory segment \(removed)"))
             }
         } catch {
