@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(
             name: "AmpRemoteTests",
             dependencies: [
-                "AmpRemote", "AmpSystem", "AmpWire", "AmpVirtio", "AmpSampleSupport", "ampsoc-fw-basic", "ampsoc-fw-faulty",
+                "AmpRemote", "AmpSystem", "AmpWire", "AmpVirtio", "AmpSMD", "AmpSampleSupport", "ampsoc-fw-basic", "ampsoc-fw-faulty",
                 "ampsoc-fw-echo", "ampsoc-fw-client-sample", "ampsoc-fw-services", "ampsoc-fw-hostile",
             ]),
         // Whole topologies with real processes: the host in-process and the ampsoc executable.

@@ -15,6 +15,7 @@ extension RpmsgRemoteDevice {
     /// Sends `payload` from `source` to `destination`. `timeout` nil: try once (noBuffer when no buffer);
     /// otherwise wait for a buffer (and for DRIVER_OK) up to `timeout`.
     func send(from source: UInt32, to destination: UInt32, payload: UnsafeRawBufferPointer, timeout: Duration?) throws(RpmsgRemoteError) {
+        if let smd { return try sendSmd(from: source, payload: payload, timeout: timeout, smd: smd) }
         try checkAddresses(source: source, destination: destination)
         guard payload.count <= mtu else {
             throw RpmsgRemoteError(.messageTooLarge, "rpmsg: a \(payload.count)-byte payload does not fit the MTU of \(mtu) bytes")
@@ -34,6 +35,9 @@ extension RpmsgRemoteDevice {
 
     /// A zero-copy buffer (see ``RpmsgRemoteEndpoint/getTxBuffer(wait:)``).
     func txBuffer(timeout: Duration?) throws(RpmsgRemoteError) -> RpmsgTxBuffer {
+        guard smd == nil else {
+            throw RpmsgRemoteError(.notSupported, "smd: zero-copy sending is not supported over SMD (packets are copied into the FIFO)")
+        }
         let buffer = try acquireTxBuffer(timeout: timeout)
         let payload = UnsafeMutableRawBufferPointer(start: buffer.pointer + RpmsgHeader.size, count: payloadCapacity(of: buffer))
         return RpmsgTxBuffer(buffer: buffer, session: session, payload: payload)

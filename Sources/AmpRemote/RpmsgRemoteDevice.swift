@@ -67,15 +67,17 @@ public final class RpmsgRemoteDevice {
     let vdev: VirtioVdevView
     /// Bytes per rpmsg buffer (the control block's `bufferSize`, 512 when it is 0).
     public let bufferSize: Int
-    /// The largest payload a message can carry: `bufferSize - 16`.
-    public var mtu: Int { RpmsgConstants.mtu(bufferSize: bufferSize) }
+    /// The largest payload a message can carry: `bufferSize - 16` (over SMD: a channel's FIFO size - 21).
+    public let mtu: Int
+    /// The SMD edge when the control block says `rpmsgTransport = 1` (RpmsgRemoteDevice+Smd.swift), else nil.
+    let smd: SmdRemoteTransport?
 
     // Hot state is marked @exclusivity(unchecked): every message reads and writes it, and the runtime's
     // dynamic exclusivity checks (swift_beginAccess, a thread-local lookup each) cost more than the rest of the
     // receive path. Only the message loop's thread touches it, never re-entrantly with a mutation in progress.
 
     /// Whether the host's driver has set DRIVER_OK and the rings are in use.
-    @exclusivity(unchecked) public private(set) var isReady = false
+    @exclusivity(unchecked) public internal(set) var isReady = false
     /// The features the host accepted (`gfeatures`), valid once ready.
     @exclusivity(unchecked) public private(set) var features: UInt32 = 0
     /// The vrings, once ready.
@@ -123,8 +125,15 @@ public final class RpmsgRemoteDevice {
     init(core: RemoteCore, configuration: RpmsgRemoteConfiguration) throws(RpmsgRemoteError) {
         self.core = core
         self.configuration = configuration
-        vdev = try VirtioVdevView(core: core)
+        let edge = try SmdRemoteTransport.kind(of: core) == .smd ? SmdRemoteTransport.attach(core: core) : nil
+        smd = edge
+        vdev = edge == nil ? try VirtioVdevView(core: core) : VirtioVdevView(unusedBy: core)
         bufferSize = core.layout.bufferSize == 0 ? RpmsgConstants.defaultBufferSize : Int(core.layout.bufferSize)
+        mtu = edge?.maximumPayload ?? RpmsgConstants.mtu(bufferSize: bufferSize)
+        if let edge {
+            startSmd(edge)
+            return
+        }
         core.loop.onAnyNotify { [unowned self] bits in handleNotification(bits) }
         core.loop.onStop { [unowned self] in
             let totals = tallies
@@ -188,6 +197,11 @@ public final class RpmsgRemoteDevice {
             chosen = address
         }
         let endpoint = RpmsgRemoteEndpoint(device: self, name: rpmsgName, address: chosen, callback: callback)
+        if let smd {
+            if let name { try bindSmdChannel(endpoint, name: name, smd: smd) }
+            endpoints[chosen] = endpoint
+            return endpoint
+        }
         endpoints[chosen] = endpoint
         if let rpmsgName { announce(PendingAnnouncement(name: rpmsgName, address: chosen, action: .create)) }
         return endpoint
@@ -199,6 +213,7 @@ public final class RpmsgRemoteDevice {
         guard endpoints[endpoint.address] === endpoint else { return }
         endpoints[endpoint.address] = nil
         lastEndpoint = nil
+        if let smd { return unbindSmdChannel(endpoint, smd: smd) }
         guard let name = endpoint.rpmsgName else { return }
         if let queued = pendingAnnouncements.firstIndex(where: { $0.address == endpoint.address && $0.action == .create }) {
             pendingAnnouncements.remove(at: queued)

@@ -29,6 +29,10 @@ public struct RpmsgRemoteError: Error, Equatable, Sendable, CustomStringConverti
         case invalidName
         /// A zero-copy buffer was already sent or released, or belongs to an earlier device session (EINVAL).
         case invalidBuffer
+        /// The operation does not exist on this transport, e.g. zero-copy sending over SMD (EOPNOTSUPP).
+        case notSupported
+        /// The SMD channel (or the edge) cannot be set up: no smem region, SMEM full, spinlock timeout (ENOSPC).
+        case channelUnavailable
     }
 
     public var code: Code
