@@ -41,6 +41,30 @@ extension ProfileTests {
         #expect(profile.autoBootOrder == ["ipu", "dsp"])
     }
 
+    @Test func msm8660ProfileRunsModemAndAdspOverSmd() throws {
+        let profile = try ProfileDecoder.load(path: Self.profilesDirectory + "/msm8660.json")
+        #expect(profile.name == "msm8660")
+        #expect(profile.remoteProcessors.map(\.name) == ["adsp", "modem"])
+        #expect(profile.remoteProcessors.map(\.rpmsgTransport) == [.smd, .smd])
+        #expect(profile.remoteProcessors.map(\.smdEdge) == [1, 0])
+        for remote in profile.remoteProcessors {
+            #expect(remote.memory.filter { $0.kind == .smem }.count == 1)
+            // The sample firmware's table places its carveouts in 0x9F000000...0x9F0FFFFF.
+            #expect(remote.memory.contains { $0.kind == .carveout && $0.contains(da: 0x9F00_0000, count: 0x10_0000) })
+        }
+        #expect(profile.remoteProcessor(named: "modem")?.bootAfter == ["adsp"])
+        #expect(profile.bootOrder(for: "modem") == ["adsp", "modem"])
+        #expect(profile.autoBootOrder == ["adsp", "modem"])
+    }
+
+    @Test func omap4SmdVariantMixesTransports() throws {
+        let profile = try ProfileDecoder.load(path: Self.profilesDirectory + "/omap4-smd.json")
+        #expect(profile.remoteProcessors.map(\.name) == ["ipu", "dsp"])
+        #expect(profile.remoteProcessors.map(\.rpmsgTransport) == [.virtio, .smd])
+        #expect(profile.remoteProcessor(named: "dsp")?.smdEdge == 1)
+        #expect(profile.remoteProcessor(named: "ipu")?.smdEdge == nil)
+    }
+
     @Test func msm8960ProfileDecodesWithModemAfterAdsp() throws {
         let profile = try ProfileDecoder.load(path: Self.profilesDirectory + "/msm8960-virtio.json")
         #expect(profile.name == "msm8960")

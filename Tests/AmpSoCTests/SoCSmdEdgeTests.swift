@@ -13,6 +13,8 @@ import Testing
 /// remote's firmware process, which does not speak SMD itself.
 final class FakeSmdRemote: @unchecked Sendable {
     private let stopping = Atomic<Bool>(false)
+    /// Set to make the remote write garbage into its channel's info (the apps' rx.head) and kick the host.
+    let misbehave = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
     let failures = Mutex<[String]>([])
 
@@ -34,6 +36,8 @@ final class FakeSmdRemote: @unchecked Sendable {
         let edge = SmdRemoteEdge(heap: try placement.heap(in: segment, owner: 2), edgeID: 0)
         let toHost = try Doorbell(segment: segment, mailboxOffset: ControlBlock.mailboxToHostOffset, kind: .futex)
         let engine = try edge.createChannel(name: channel, fifoSize: 1024, layout: .byte)
+        let infoItem = try edge.heap.item(SmdConstants.allocTables[engine.table].infoItem(cid: engine.cid))
+        let garbageAt = infoItem.offset + engine.layout.offset(of: .rx) + engine.layout.headOffset
         _ = engine.remoteOpen()
         try toHost.ring(notifyID: 0)
         // The engines are used by the thread alone from here on.
@@ -43,6 +47,10 @@ final class FakeSmdRemote: @unchecked Sendable {
             let engine = handedOver.engine
             var outbox = [[UInt8]]()
             while !stopping.load(ordering: .acquiring) {
+                if misbehave.exchange(false, ordering: .acquiringAndReleasing) {
+                    (edge.heap.region.base + garbageAt).storeBytes(of: UInt32(0xFFFF_FFF0).littleEndian, as: UInt32.self)
+                    try? toHost.ring(notifyID: 0)
+                }
                 do {
                     let result = try edge.handleInterrupt { _, payload in
                         outbox.append(Array(payload))
@@ -83,23 +91,53 @@ final class FakeSmdRemote: @unchecked Sendable {
 /// channels the remote creates, opens them, puts them on the rpmsg bus by name, and resets them on a crash.
 @Suite(.serialized)
 struct SoCSmdEdgeTests {
-    static func profile() throws -> (URL, String) {
+    static func profile(withVirtioNeighbour: Bool = false) throws -> (URL, String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ampsoc-smd-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let neighbour: [String: Any] = [
+            "name": "dsp", "coreType": "c64x", "firmware": SoCTestProfile.product("ampsoc-fw-echo"), "doorbell": "eventfd",
+            "coredump": "disabled", "memory": SoCTestProfile.dspMemory,
+        ]
         let object: [String: Any] = [
             "soc": "msm8660smd", "host": ["coreType": "scorpion", "cores": 2],
-            "remoteprocs": [[
+            "remoteprocs": (withVirtioNeighbour ? [neighbour] : []) + [[
                 "name": "modem", "coreType": "hexagon", "firmware": SoCTestProfile.product("ampsoc-fw-basic"),
                 "rpmsgTransport": "smd", "smdEdge": 0, "recovery": true, "coredump": "disabled",
                 "memory": [
                     ["name": "ipc", "kind": "carveout", "da": "0x9F000000", "pa": "0x8D200000", "size": "0x100000"],
                     ["name": "smem", "kind": "smem", "da": "0x40000000", "pa": "0x40000000", "size": "0x100000"],
                 ],
-            ]],
+            ] as [String: Any]],
         ]
         let path = directory.appendingPathComponent("smd.json")
         try JSONSerialization.data(withJSONObject: object).write(to: path)
         return (directory, path.path)
+    }
+
+    @Test func aRemoteWritingGarbageIntoSmdStructuresCrashesAloneAndIsRecovered() throws {
+        let (directory, path) = try Self.profile(withVirtioNeighbour: true)
+        var options = SoCOptions(name: "smdbad\(UInt32.random(in: 0...UInt32.max))")
+        options.coredumpDirectory = directory.path
+        let soc = try EmulatedSoC.launch(profilePath: path, options: options)
+        defer { try? SoCTestProfile.finish(soc, directory: directory) }
+        let events = soc.subscribeEvents()
+        let remote = try FakeSmdRemote(instance: soc.name, rproc: "modem", channel: "rpmsg-echo")
+        _ = try soc.waitForChannel("rpmsg-echo", rproc: "modem", timeout: .seconds(10))
+        _ = try soc.waitForChannel("rpmsg-echo", rproc: "dsp", timeout: .seconds(20))
+
+        remote.misbehave.store(true, ordering: .releasing)
+        var crash: String?
+        while crash == nil, let event = events.next(timeout: .seconds(10)) {
+            if case .crash("modem", let type, let detail) = event { crash = "\(type): \(detail)" }
+        }
+        remote.stop()
+        let detail = try #require(crash)
+        #expect(detail.hasPrefix("fatal error: rpmsg protocol violation: modem.smd:"))
+        #expect(detail.contains("head"))
+        // The host keeps running and the other remote keeps serving; the bad one is recovered.
+        #expect(try soc.call(channel: "rpmsg-echo", rproc: "dsp", [5, 6], timeout: .seconds(5)).payload == [5, 6])
+        try soc.waitForState("modem", .running, timeout: .seconds(10))
+        #expect(try soc.processor("modem").crashCount == 1)
     }
 
     @Test func channelsOfAnSmdEdgeAreOnTheBusAndResetOnACrash() throws {
