@@ -42,9 +42,9 @@ let package = Package(
         // The Swift API of a running emulated SoC: launch from a profile, inspect, wait, send, inject crashes.
         .target(
             name: "AmpSoC",
-            dependencies: ["AmpRemoteproc", "AmpProfiles", "AmpRpmsg", "AmpRpmsgVirtio", "AmpHostDrivers", "AmpJSON", "AmpSystem", "AmpWire"]),
+            dependencies: ["AmpRemoteproc", "AmpProfiles", "AmpRpmsg", "AmpRpmsgVirtio", "AmpRpmsgSMD", "AmpHostDrivers", "AmpJSON", "AmpSystem", "AmpWire"]),
         // The control socket of a running instance: protocol, server, client.
-        .target(name: "AmpControl", dependencies: ["AmpSoC", "AmpJSON", "AmpSystem", "AmpRemoteproc", "AmpRpmsg"]),
+        .target(name: "AmpControl", dependencies: ["AmpSoC", "AmpJSON", "AmpSystem", "AmpRemoteproc", "AmpRpmsg", "AmpRpmsgSMD", "AmpWire"]),
         // Command-line front end: argument parsing, subcommands, help, exit codes, and the commands.
         .target(name: "AmpCLI", dependencies: ["AmpWire", "AmpJSON", "AmpSystem", "AmpProfiles", "AmpRemoteproc", "AmpBench", "AmpSoC", "AmpControl"]),
         .executableTarget(name: "ampsoc", dependencies: ["AmpCLI"]),

@@ -148,7 +148,10 @@ final class ControlDispatcher: Sendable {
         try arguments.allow(["rproc"])
         let rproc = try arguments.string("rproc")
         return try socCall { () throws(SoCError) -> JSONObject in
-            ["rproc": .string(rproc), "vrings": .array(try soc.vrings(rproc).map { .object(ControlJSON.vring($0)) })]
+            [
+                "rproc": .string(rproc), "vrings": .array(try soc.vrings(rproc).map { .object(ControlJSON.vring($0)) }),
+                "smdChannels": .array(try soc.smdChannels(rproc).map { .object(ControlJSON.smdChannel($0)) }),
+            ]
         }
     }
 

@@ -5,6 +5,7 @@
 import AmpJSON
 import AmpRemoteproc
 import AmpRpmsg
+import AmpRpmsgSMD
 import AmpSoC
 import AmpWire
 
@@ -75,6 +76,19 @@ public enum ControlJSON {
             "num": .integer(status.num), "notifyid": .integer(status.notifyID), "availIndex": .integer(status.availIndex),
             "usedIndex": .integer(status.usedIndex), "availFlags": .integer(status.availFlags),
             "usedFlags": .integer(status.usedFlags), "hostBuffers": .integer(status.hostBuffers),
+        ]
+    }
+
+    /// A channel of an SMD edge with its FIFO indices (null where the remote's half is unreadable).
+    public static func smdChannel(_ status: SmdRpmsgChannelStatus) -> JSONObject {
+        func index(_ value: UInt32?) -> JSONValue { value.map { .integer($0) } ?? .null }
+        return [
+            "name": .string(status.name), "table": .integer(status.table), "cid": .integer(status.cid),
+            "address": address(status.address), "layout": .string(status.layout.rawValue), "fifoSize": .integer(status.fifoSize),
+            "maxPayload": .integer(status.maximumPayload), "phase": .string(status.phase.rawValue),
+            "localState": .string("\(status.localState)"), "remoteState": status.remoteState.map { .string("\($0)") } ?? .null,
+            "txHead": index(status.txHead), "txTail": index(status.txTail), "rxHead": index(status.rxHead),
+            "rxTail": index(status.rxTail), "device": optional(status.rpmsgDevice),
         ]
     }
 

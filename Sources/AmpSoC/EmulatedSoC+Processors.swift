@@ -1,5 +1,6 @@
 import AmpProfiles
 import AmpRemoteproc
+import AmpRpmsgSMD
 import AmpWire
 import Glibc
 
@@ -149,6 +150,16 @@ extension EmulatedSoC {
                 throw SoCError(errno: ENODEV, "\(rproc): no vrings: processor is offline")
             }
             return processor.vringStatuses()
+        }
+    }
+
+    /// The channels of `rproc`'s SMD edge with their FIFO indices (empty for a virtio remote); ENODEV offline.
+    public func smdChannels(_ rproc: String) throws(SoCError) -> [SmdRpmsgChannelStatus] {
+        try onProcessor(rproc) { processor throws(SoCError) in
+            guard processor.state != .offline else {
+                throw SoCError(errno: ENODEV, "\(rproc): no SMD edge: processor is offline")
+            }
+            return processor.smdLink?.channelStatus ?? []
         }
     }
 

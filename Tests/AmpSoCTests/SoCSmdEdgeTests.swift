@@ -157,6 +157,11 @@ struct SoCSmdEdgeTests {
             == Array("over smd".utf8))
         #expect(try soc.call(channel: "rpmsg-echo", rproc: "modem", [UInt8](repeating: 7, count: 400), timeout: .seconds(5))
             .payload.count == 400)
+        // The live FIFO view (`ampsoc vring`): two packets each way, 20-byte header + payload each.
+        let fifo = try #require(try soc.smdChannels("modem").first)
+        #expect(fifo.name == "rpmsg-echo" && fifo.phase == .open && fifo.fifoSize == 1024 && fifo.layout == .byte)
+        #expect(fifo.txHead == UInt32((20 + 8 + 20 + 400) % 1024))
+        #expect(fifo.rxTail == fifo.txHead)
 
         // A crash takes the edge down (the channel goes away) and the recovered remote gets a fresh heap.
         let events = soc.subscribeEvents()

@@ -54,6 +54,18 @@ enum ControlTextRendering {
     /// `ampsoc vring`: one row per ring.
     static func vrings(_ result: JSONObject) -> [String] {
         let rings = objects(result, "vrings")
+        let fifos = objects(result, "smdChannels")
+        if !fifos.isEmpty {
+            return table(
+                header: ["SMD CHANNEL", "TABLE", "CID", "LAYOUT", "FIFO", "PHASE", "LOCAL", "REMOTE", "TX.HEAD", "TX.TAIL", "RX.HEAD", "RX.TAIL"],
+                rows: fifos.map { fifo in
+                    [
+                        string(fifo, "name"), number(fifo, "table"), number(fifo, "cid"), string(fifo, "layout"),
+                        number(fifo, "fifoSize"), string(fifo, "phase"), string(fifo, "localState"), string(fifo, "remoteState"),
+                        number(fifo, "txHead"), number(fifo, "txTail"), number(fifo, "rxHead"), number(fifo, "rxTail"),
+                    ]
+                }, indent: "")
+        }
         guard !rings.isEmpty else { return ["\(string(result, "rproc")): no vrings"] }
         return table(
             header: ["LINK", "VRING", "DA", "NUM", "NOTIFYID", "AVAIL.IDX", "USED.IDX", "AVAIL.FLAGS", "USED.FLAGS", "HOST BUFFERS"],
