@@ -1,17 +1,20 @@
-/// One metric measured on every column: the full ampsoc stack (nil until its transport exists) and the two
-/// baselines measured in the same run.
+/// One metric measured on every column: the full ampsoc stack over virtio and over SMD (nil when not
+/// measured) and the two baselines measured in the same run.
 public struct BenchComparison<Value: Equatable & Sendable>: Equatable, Sendable {
-    /// The full stack (rpmsg header, vring, doorbell); nil when not measured.
+    /// The full stack over virtio (rpmsg header, vring, doorbell); nil when not measured.
     public var ampsoc: Value?
     /// Raw shared memory with the same doorbell.
     public var raw: Value
     /// AF_UNIX SOCK_SEQPACKET socket pair.
     public var seqpacket: Value
+    /// The full stack over SMD (rpmsg endpoint, SMD channel FIFOs in SMEM, doorbell); nil when not measured.
+    public var smd: Value?
 
-    public init(ampsoc: Value?, raw: Value, seqpacket: Value) {
+    public init(ampsoc: Value?, raw: Value, seqpacket: Value, smd: Value? = nil) {
         self.ampsoc = ampsoc
         self.raw = raw
         self.seqpacket = seqpacket
+        self.smd = smd
     }
 }
 
@@ -25,7 +28,7 @@ public struct BenchReport: Equatable, Sendable {
     public var throughput16: BenchComparison<ThroughputSummary>
     /// One-way throughput, 496-byte payload.
     public var throughput496: BenchComparison<ThroughputSummary>
-    /// CPU use of the idle ampsoc topology in percent of one core; nil when not measured.
+    /// CPU use of the idle ampsoc topology (the virtio one) in percent of one core; nil when not measured.
     public var idleCPUPercent: Double?
     /// CPUs this process could run on (spinning doorbells only spin with more than one).
     public var usableCPUs: Int
@@ -67,7 +70,7 @@ public struct BenchTargetCheck: Equatable, Sendable {
     public var passed: Bool?
 }
 
-/// The targets: round trips at most 2x the raw ping-pong; one-way 496-byte throughput at least 8x
+/// The targets (all about the virtio "ampsoc" column; the SMD column has none): round trips at most 2x the raw ping-pong; one-way 496-byte throughput at least 8x
 /// SOCK_SEQPACKET and at least 50% of the raw ring; an idle topology below 2% of one core.
 public enum BenchTargets {
     /// Largest allowed ampsoc/raw round-trip ratio (medians).

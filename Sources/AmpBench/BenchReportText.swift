@@ -1,6 +1,7 @@
 /// The human-readable form of a ``BenchReport`` (what `ampsoc bench` prints without `--json`): a round-trip
-/// table, a throughput table, and the targets with PASS/FAIL where both numbers exist. Values not measured
-/// (the ampsoc column until its transport exists) print as "n/a", and so does every ratio that needs them.
+/// table, a throughput table (columns ampsoc, raw shm, seqpacket, smd, then the ratios), and the targets (about
+/// the virtio "ampsoc" column) with PASS/FAIL where both numbers exist. Values not measured (the full-stack
+/// columns when no transport was given) print as "n/a", and so does every ratio that needs them.
 public enum BenchReportText {
     /// Width of the label column and of each value column.
     static let labelWidth = 9
@@ -14,25 +15,34 @@ public enum BenchReportText {
                 + "baselines measured in this run (\(BenchFormat.fixed(report.elapsedSeconds, digits: 1)) s)",
             "",
             "Round trip, median / p99 in microseconds (lower is better)",
-            header(["ampsoc/raw", "ampsoc/seqp", "seqp/raw"]),
+            header(["ampsoc/raw", "ampsoc/seqp", "seqp/raw", "smd/raw", "smd/seqp"]),
         ]
         for (size, row) in [(16, report.roundTrip16), (496, report.roundTrip496)] {
+            let median = { (summary: LatencySummary?) in summary?.medianMicroseconds }
             lines.append(line(
-                "\(size) B", values: [row.ampsoc, row.raw, row.seqpacket].map { $0.map(latencyText) },
+                "\(size) B", values: [row.ampsoc, row.raw, row.seqpacket, row.smd].map { $0.map(latencyText) },
                 ratios: [
-                    BenchTargets.ratio(row.ampsoc?.medianMicroseconds, row.raw.medianMicroseconds),
-                    BenchTargets.ratio(row.ampsoc?.medianMicroseconds, row.seqpacket.medianMicroseconds),
-                    BenchTargets.ratio(row.seqpacket.medianMicroseconds, row.raw.medianMicroseconds),
+                    BenchTargets.ratio(median(row.ampsoc), median(row.raw)),
+                    BenchTargets.ratio(median(row.ampsoc), median(row.seqpacket)),
+                    BenchTargets.ratio(median(row.seqpacket), median(row.raw)),
+                    BenchTargets.ratio(median(row.smd), median(row.raw)),
+                    BenchTargets.ratio(median(row.smd), median(row.seqpacket)),
                 ]))
         }
-        lines += ["", "One way, messages/s and MB/s (higher is better)", header(["ampsoc/raw", "ampsoc/seqp", "raw/seqp"])]
+        lines += [
+            "", "One way, messages/s and MB/s (higher is better)",
+            header(["ampsoc/raw", "ampsoc/seqp", "raw/seqp", "smd/raw", "smd/seqp"]),
+        ]
         for (size, row) in [(16, report.throughput16), (496, report.throughput496)] {
+            let rate = { (summary: ThroughputSummary?) in summary?.messagesPerSecond }
             lines.append(line(
-                "\(size) B", values: [row.ampsoc, row.raw, row.seqpacket].map { $0.map(throughputText) },
+                "\(size) B", values: [row.ampsoc, row.raw, row.seqpacket, row.smd].map { $0.map(throughputText) },
                 ratios: [
-                    BenchTargets.ratio(row.ampsoc?.messagesPerSecond, row.raw.messagesPerSecond),
-                    BenchTargets.ratio(row.ampsoc?.messagesPerSecond, row.seqpacket.messagesPerSecond),
-                    BenchTargets.ratio(row.raw.messagesPerSecond, row.seqpacket.messagesPerSecond),
+                    BenchTargets.ratio(rate(row.ampsoc), rate(row.raw)),
+                    BenchTargets.ratio(rate(row.ampsoc), rate(row.seqpacket)),
+                    BenchTargets.ratio(rate(row.raw), rate(row.seqpacket)),
+                    BenchTargets.ratio(rate(row.smd), rate(row.raw)),
+                    BenchTargets.ratio(rate(row.smd), rate(row.seqpacket)),
                 ]))
         }
         lines += ["", "Targets"]
@@ -71,7 +81,7 @@ public enum BenchReportText {
     }
 
     private static func header(_ ratioNames: [String]) -> String {
-        "  " + pad("payload", labelWidth) + ["ampsoc", "raw shm", "seqpacket"].map { pad($0, valueWidth) }.joined()
+        "  " + pad("payload", labelWidth) + ["ampsoc", "raw shm", "seqpacket", "smd"].map { pad($0, valueWidth) }.joined()
             + ratioNames.map { pad($0, ratioWidth) }.joined()
     }
 

@@ -4,9 +4,9 @@ import Glibc
 /// Runs every measurement of `ampsoc bench` on every column and assembles a ``BenchReport``.
 ///
 /// Columns run one after another, each with its own peer process, so they never compete for the CPUs:
-/// raw shared memory, then SOCK_SEQPACKET, then the full ampsoc stack when a factory for it is given.
-/// Per column: round trips at 16 and 496 bytes, then throughput at 16 and 496 bytes, then (full stack only)
-/// the idle topology's CPU use. A column that cannot start or fails mid-way ends the run with its error.
+/// raw shared memory, then SOCK_SEQPACKET, then the full ampsoc stack over virtio and then over SMD, each when
+/// a factory for it is given. Per column: round trips at 16 and 496 bytes, then throughput at 16 and 496
+/// bytes, then (the virtio full stack only) the idle topology's CPU use. A column that cannot start or fails mid-way ends the run with its error.
 public struct BenchRunner {
     /// Starts a column's transport (and its peer processes); the runner shuts it down when done.
     public typealias TransportFactory = () throws(BenchError) -> any BenchTransport
@@ -20,10 +20,14 @@ public struct BenchRunner {
     /// The "ampsoc" column (rpmsg over virtio over the doorbell); nil until the full stack provides one, and
     /// then the report's `ampsoc` values and the idle CPU figure are nil.
     public var fullStack: TransportFactory?
+    /// The "smd" column (the same full stack with the remote on an SMD edge); nil when not measured, and then
+    /// the report's `smd` values are nil.
+    public var smd: TransportFactory?
 
-    public init(configuration: BenchConfiguration, fullStack: TransportFactory? = nil) {
+    public init(configuration: BenchConfiguration, fullStack: TransportFactory? = nil, smd: TransportFactory? = nil) {
         self.configuration = configuration
         self.fullStack = fullStack
+        self.smd = smd
     }
 
     /// The figures of one column.
@@ -47,11 +51,19 @@ public struct BenchRunner {
             progress("measuring the ampsoc stack")
             ampsocColumn = try measure(fullStack, idle: true)
         }
+        var smdColumn: Column?
+        if let smd {
+            progress("measuring the ampsoc stack over SMD")
+            smdColumn = try measure(smd, idle: false)
+        }
+        func comparison<Value: Equatable & Sendable>(_ figure: (Column) -> Value) -> BenchComparison<Value> {
+            BenchComparison(
+                ampsoc: ampsocColumn.map(figure), raw: figure(rawColumn), seqpacket: figure(seqpacketColumn),
+                smd: smdColumn.map(figure))
+        }
         return BenchReport(
-            roundTrip16: BenchComparison(ampsoc: ampsocColumn?.roundTrip16, raw: rawColumn.roundTrip16, seqpacket: seqpacketColumn.roundTrip16),
-            roundTrip496: BenchComparison(ampsoc: ampsocColumn?.roundTrip496, raw: rawColumn.roundTrip496, seqpacket: seqpacketColumn.roundTrip496),
-            throughput16: BenchComparison(ampsoc: ampsocColumn?.throughput16, raw: rawColumn.throughput16, seqpacket: seqpacketColumn.throughput16),
-            throughput496: BenchComparison(ampsoc: ampsocColumn?.throughput496, raw: rawColumn.throughput496, seqpacket: seqpacketColumn.throughput496),
+            roundTrip16: comparison(\.roundTrip16), roundTrip496: comparison(\.roundTrip496),
+            throughput16: comparison(\.throughput16), throughput496: comparison(\.throughput496),
             idleCPUPercent: ampsocColumn?.idleCPUPercent,
             usableCPUs: CPUAffinity.usableCPUCount(),
             elapsedSeconds: Double(MonotonicClock.nanoseconds() &- start) / 1e9)

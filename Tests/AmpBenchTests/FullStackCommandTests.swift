@@ -3,8 +3,9 @@ import AmpSystem
 import Glibc
 import Testing
 
-/// `ampsoc bench` with the full-stack column, run as a separate process as a user runs it: every "ampsoc"
-/// value is a finite positive number, the idle figure is measured, and the remote it started is gone.
+/// `ampsoc bench` with the full-stack columns, run as a separate process as a user runs it: every "ampsoc"
+/// and "smd" value is a finite positive number, the idle figure is measured, and the remotes it started are
+/// gone.
 extension BenchTests {
     @Test func jsonHasNumbersForTheFullStack() throws {
         let result = try BenchTestSupport.run(try BenchTestSupport.executable("ampsoc"), ["bench", "--json", "--quick"])
@@ -20,8 +21,8 @@ extension BenchTests {
                 Issue.record("\(key) is not an object")
                 continue
             }
-            #expect(columns.keys == ["ampsoc", "raw", "seqpacket"], "\(key)")
-            for column in ["ampsoc", "raw", "seqpacket"] {
+            #expect(columns.keys == ["ampsoc", "raw", "seqpacket", "smd"], "\(key)")
+            for column in ["ampsoc", "raw", "seqpacket", "smd"] {
                 let number = try #require(Self.number(columns[column]), "\(key).\(column) is not a number")
                 #expect(number.isFinite && number > 0, "\(key).\(column) = \(number)")
             }
@@ -37,7 +38,7 @@ extension BenchTests {
         let result = try BenchTestSupport.run(try BenchTestSupport.executable("ampsoc"), ["bench", "--quick"])
         #expect(result.status == .exited(0))
         #expect(result.standardError == "ampsoc bench: measuring raw shared memory...\nampsoc bench: measuring SOCK_SEQPACKET...\n"
-            + "ampsoc bench: measuring the ampsoc stack...\n")
+            + "ampsoc bench: measuring the ampsoc stack...\nampsoc bench: measuring the ampsoc stack over SMD...\n")
         let lines = result.standardOutput.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("ampsoc bench: ") == true)
         #expect(lines.contains("Round trip, median / p99 in microseconds (lower is better)"))
@@ -45,12 +46,15 @@ extension BenchTests {
         #expect(lines.contains { $0.hasPrefix("  one-way 496 B >= 8x SOCK_SEQPACKET") })
         let rows = lines.filter { $0.hasPrefix("  16 B ") || $0.hasPrefix("  496 B ") }
         #expect(rows.count == 4)
-        // Every row starts with a measured ampsoc value ("12.34 / 56.78" or "123.4k  5.6"); no "n/a" is left
-        // anywhere (all columns and ratios exist).
+        // Every row starts with a measured ampsoc value ("12.34 / 56.78" or "123.4k  5.6") and has a measured
+        // smd value (the fourth value column); no "n/a" is left anywhere (all columns and ratios exist).
         for row in rows {
             let ampsoc = row.dropFirst(2 + 9).prefix { $0 != " " }
             #expect(Double(ampsoc.filter { $0 != "k" && $0 != "M" }) != nil, "\(row)")
+            let smd = row.dropFirst(2 + 9 + 3 * 19).prefix { $0 != " " }
+            #expect(Double(smd.filter { $0 != "k" && $0 != "M" }) != nil, "\(row)")
         }
+        #expect(lines.filter { $0.hasPrefix("  payload ") && $0.hasSuffix("smd/raw     smd/seqp") }.count == 2)
         #expect(!result.standardOutput.contains("n/a"))
         #expect(!result.standardOutput.contains("does not measure yet"))
         let targets = lines.drop { $0 != "Targets" }.dropFirst()

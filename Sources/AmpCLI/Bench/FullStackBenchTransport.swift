@@ -1,4 +1,5 @@
 import AmpBench
+import AmpProfiles
 import AmpRpmsg
 import AmpSystem
 import AmpWire
@@ -9,6 +10,11 @@ import Glibc
 /// the avail ring, a kick on the futex doorbell), the remote runtime's message loop (taking it, dispatching
 /// it to the firmware's endpoint, returning the buffer) and, for answers, back through vring0, the doorbell
 /// and the link's service thread to a host driver callback.
+///
+/// Started with `transport: .smd` it is the "smd" column: the same firmware, driver and measurements, with the
+/// remote on SMD edge 0 (a packet per message in the channel's FIFO in SMEM, the host's SMD link instead of
+/// the virtio one; the channels are created by name instead of announced, and the host endpoint sends to the
+/// channel's pseudo address).
 ///
 /// The topology (``FullStackTopology``) runs in this process: a host thread runs ``AmpRemoteproc/SoCHost``'s
 /// main loop with one remote, ampsoc-fw-bench (firmware-samples/bench). A host driver
@@ -23,8 +29,9 @@ import Glibc
 /// - ``idleProcessIDs``: the firmware process and this process (the host's main loop and service thread run
 ///   here: their wake-ups are part of what an idle topology costs).
 public final class FullStackBenchTransport: BenchTransport {
-    static let transportName = "ampsoc (rpmsg over virtio)"
-    public var name: String { Self.transportName }
+    public var name: String { topology.transportName }
+    /// What carries the rpmsg messages.
+    public var transport: RpmsgTransportKind { topology.transport }
     public let maximumPayloadSize: Int
     public var idleProcessIDs: [pid_t] { [firmwarePID, getpid()] }
     /// The firmware process's id.
@@ -75,15 +82,15 @@ public final class FullStackBenchTransport: BenchTransport {
         if !isShutDown { try? shutDown() }
     }
 
-    /// Boots the topology (firmware `ampsoc-fw-bench` next to this executable, or `$AMPSOC_BENCH_FIRMWARE`)
-    /// and waits until the host driver is bound to both bench channels. On failure nothing is left running.
-    /// First removes the segments of ampsoc processes that died without unlinking them (as `ampsoc run` does),
-    /// such as a benchmark that was killed.
-    public static func start() throws(BenchError) -> FullStackBenchTransport {
-        let firmware = try FullStackTopology.locateFirmware()
+    /// Boots the topology (firmware `ampsoc-fw-bench` next to this executable, or `$AMPSOC_BENCH_FIRMWARE`),
+    /// its rpmsg over `transport`, and waits until the host driver is bound to both bench channels. On failure
+    /// nothing is left running. First removes the segments of ampsoc processes that died without unlinking
+    /// them (as `ampsoc run` does), such as a benchmark that was killed.
+    public static func start(transport: RpmsgTransportKind = .virtio) throws(BenchError) -> FullStackBenchTransport {
+        let firmware = try FullStackTopology.locateFirmware(transport: transport)
         _ = try? StaleSegmentCleaner.clean()
         let driver = FullStackBenchDriver(spinBudget: spinBudget)
-        let topology = try FullStackTopology(firmware: firmware, driver: driver)
+        let topology = try FullStackTopology(firmware: firmware, driver: driver, transport: transport)
         let pid = try topology.start(timeout: bootTimeout)
         do {
             let endpoints = try waitForChannels(driver: driver, topology: topology)
@@ -105,7 +112,7 @@ public final class FullStackBenchTransport: BenchTransport {
             try checkHealth(topology, while: "waiting for the channels")
             guard MonotonicClock.nanoseconds() < deadline else {
                 throw .peerFailed(
-                    transport: transportName,
+                    transport: topology.transportName,
                     detail: describe("\(FullStackBenchProtocol.echoChannel) and \(FullStackBenchProtocol.sinkChannel) "
                         + "were not both announced within \(channelTimeout)", topology))
             }
@@ -219,11 +226,11 @@ public final class FullStackBenchTransport: BenchTransport {
     /// Throws if the host reported a crash or an error, or its main loop failed.
     private static func checkHealth(_ topology: FullStackTopology, while doing: String) throws(BenchError) {
         if let failure = topology.runFailure {
-            throw .peerFailed(transport: transportName, detail: "\(failure) (\(doing))")
+            throw .peerFailed(transport: topology.transportName, detail: "\(failure) (\(doing))")
         }
         let problems = topology.events.problems
         if !problems.isEmpty {
-            throw .peerFailed(transport: transportName, detail: describe("\(problems.joined(separator: "; ")) (\(doing))", topology))
+            throw .peerFailed(transport: topology.transportName, detail: describe("\(problems.joined(separator: "; ")) (\(doing))", topology))
         }
     }
 

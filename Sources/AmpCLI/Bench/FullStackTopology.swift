@@ -11,9 +11,11 @@ import Synchronization
 /// names.
 private let instanceCounter = Atomic<Int>(0)
 
-/// The emulated SoC behind `ampsoc bench`'s "ampsoc" column: one remote processor shaped like omap4's "ipu"
-/// (the same memory map, a futex doorbell, 512-byte rpmsg buffers, a 2 s watchdog) running ampsoc-fw-bench,
-/// and a dedicated, long-lived thread that boots it and then runs ``SoCHost``'s main loop.
+/// The emulated SoC behind `ampsoc bench`'s "ampsoc" and "smd" columns: one remote processor shaped like
+/// omap4's "ipu" (the same memory map, a futex doorbell, 512-byte rpmsg buffers, a 2 s watchdog) running
+/// ampsoc-fw-bench, and a dedicated, long-lived thread that boots it and then runs ``SoCHost``'s main loop.
+/// Its rpmsg travels over virtio (the "ampsoc" column) or over SMD edge 0 with an smem region beside the ipc
+/// carveout (the "smd" column).
 ///
 /// The thread matters: a firmware process dies with the thread that spawned it (PR_SET_PDEATHSIG follows
 /// the thread), so it boots on the host thread, which lives until ``stop(timeout:)``; the same thread tears
@@ -30,6 +32,16 @@ final class FullStackTopology: @unchecked Sendable {
     static let firmwareOverride = "AMPSOC_BENCH_FIRMWARE"
     /// Watchdog timeout of the remote (as omap4's ipu): its heartbeat is part of an idle topology's cost.
     static let watchdogMilliseconds: UInt32 = 2000
+    /// The SMD edge of the remote when its rpmsg goes over SMD.
+    static let smdEdge: UInt32 = 0
+
+    /// The column's transport name for `transport` (error messages name it).
+    static func transportName(_ transport: RpmsgTransportKind) -> String {
+        switch transport {
+        case .virtio: "ampsoc (rpmsg over virtio)"
+        case .smd: "ampsoc (rpmsg over SMD)"
+        }
+    }
 
     /// The host; after ``start(timeout:)`` only the host thread touches it (and `requestStop()` from anywhere).
     let host: SoCHost
@@ -37,6 +49,10 @@ final class FullStackTopology: @unchecked Sendable {
     let events = BenchEventLog()
     /// The instance name (segment names contain it).
     let instance: String
+    /// What carries the remote's rpmsg.
+    let transport: RpmsgTransportKind
+    /// The column's transport name (``transportName(_:)``).
+    let transportName: String
     private let booted = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let outcome = Mutex(Outcome())
@@ -50,15 +66,18 @@ final class FullStackTopology: @unchecked Sendable {
     }
 
     /// Builds the profile and the host (nothing runs yet). `driver` is registered before anything boots.
-    init(firmware: String, driver: FullStackBenchDriver) throws(BenchError) {
-        let profile = Self.profile(firmware: firmware)
+    init(firmware: String, driver: FullStackBenchDriver, transport: RpmsgTransportKind) throws(BenchError) {
+        let transportName = Self.transportName(transport)
+        self.transport = transport
+        self.transportName = transportName
+        let profile = Self.profile(firmware: firmware, transport: transport)
         do {
             try profile.validate()
         } catch {
-            throw .peerFailed(transport: FullStackBenchTransport.transportName, detail: "bench profile: \(error)")
+            throw .peerFailed(transport: transportName, detail: "bench profile: \(error)")
         }
         let number = instanceCounter.wrappingAdd(1, ordering: .relaxed).newValue
-        instance = "bench-full\(number)"
+        instance = (transport == .smd ? "bench-smd" : "bench-full") + "\(number)"
         do {
             host = try SoCHost(
                 profile: profile, instance: instance, sink: events, coredumpDirectory: "/tmp",
@@ -71,34 +90,39 @@ final class FullStackTopology: @unchecked Sendable {
         do {
             try host.rpmsgRegistry.register(driver)
         } catch {
-            throw .peerFailed(transport: FullStackBenchTransport.transportName, detail: "cannot register the bench driver: \(error)")
+            throw .peerFailed(transport: transportName, detail: "cannot register the bench driver: \(error)")
         }
     }
 
-    /// The one-remote profile: omap4's ipu memory map, futex doorbell, `firmware` as an absolute path.
-    static func profile(firmware: String) -> SoCProfile {
+    /// The one-remote profile: omap4's ipu memory map, futex doorbell, `firmware` as an absolute path; over
+    /// SMD also a 1 MiB smem region right after the ipc carveout (in both address spaces) and edge 0.
+    static func profile(firmware: String, transport: RpmsgTransportKind) -> SoCProfile {
         func region(_ name: String, _ kind: MemoryRegionProfile.Kind, da: UInt32, pa: UInt32, size: UInt32) -> MemoryRegionProfile {
             MemoryRegionProfile(name: name, kind: kind, da: da, pa: pa, size: size)
         }
+        var memory = [
+            region("text", .carveout, da: 0x0000_0000, pa: 0x9D00_0000, size: 0x10_0000),
+            region("data", .carveout, da: 0x8000_0000, pa: 0x9D10_0000, size: 0x10_0000),
+            region("ipc", .carveout, da: 0x9F00_0000, pa: 0x9D20_0000, size: 0x10_0000),
+            region("l4cfg", .devmem, da: 0xAA00_0000, pa: 0x4A00_0000, size: 0x100_0000),
+        ]
+        if transport == .smd {
+            memory.append(region("smem", .smem, da: 0x9F10_0000, pa: 0x9D30_0000, size: 0x10_0000))
+        }
         let ipu = RemoteProcessorProfile(
             name: rprocName, coreType: "cortex-m3", cores: 1, firmware: firmware, firmwareArguments: [],
-            memory: [
-                region("text", .carveout, da: 0x0000_0000, pa: 0x9D00_0000, size: 0x10_0000),
-                region("data", .carveout, da: 0x8000_0000, pa: 0x9D10_0000, size: 0x10_0000),
-                region("ipc", .carveout, da: 0x9F00_0000, pa: 0x9D20_0000, size: 0x10_0000),
-                region("l4cfg", .devmem, da: 0xAA00_0000, pa: 0x4A00_0000, size: 0x100_0000),
-            ],
-            doorbell: .futex, bootAfter: [], autoBoot: true, recovery: false, coredump: .disabled,
-            watchdogTimeoutMs: watchdogMilliseconds, rpmsgBufferSize: 512)
+            memory: memory, doorbell: .futex, bootAfter: [], autoBoot: true, recovery: false, coredump: .disabled,
+            watchdogTimeoutMs: watchdogMilliseconds, rpmsgBufferSize: 512, rpmsgTransport: transport,
+            smdEdge: transport == .smd ? smdEdge : nil)
         return SoCProfile(
-            name: "bench", description: "ampsoc bench: one omap4-like ipu running \(firmwareName)",
+            name: "bench", description: "ampsoc bench: one omap4-like ipu running \(firmwareName) over \(transport.rawValue)",
             host: HostProfile(coreType: "cortex-a9", cores: 2), remoteProcessors: [ipu],
             sourcePath: "(ampsoc bench)")
     }
 
     /// The firmware: `$AMPSOC_BENCH_FIRMWARE` if set, else `ampsoc-fw-bench` in the directory of
-    /// `/proc/self/exe`.
-    static func locateFirmware() throws(BenchError) -> String {
+    /// `/proc/self/exe`. The error names `transport`'s column.
+    static func locateFirmware(transport: RpmsgTransportKind) throws(BenchError) -> String {
         let path: String
         if let override = getenv(firmwareOverride).map({ String(cString: $0) }), !override.isEmpty {
             path = override
@@ -109,7 +133,7 @@ final class FullStackTopology: @unchecked Sendable {
         }
         guard FileIO.executableCheck(path) == nil else {
             throw .peerFailed(
-                transport: FullStackBenchTransport.transportName,
+                transport: transportName(transport),
                 detail: "firmware \(firmwareName) not found at \(path) (build it with 'swift build', or set \(firmwareOverride))")
         }
         return path
@@ -127,13 +151,13 @@ final class FullStackTopology: @unchecked Sendable {
         let seconds = Double(MonotonicClock.nanoseconds(of: timeout)) / 1e9
         guard booted.wait(timeout: .now() + seconds) == .success else {
             try? stop(timeout: .seconds(10))
-            throw .peerFailed(transport: FullStackBenchTransport.transportName, detail: "the remote did not boot within \(timeout)")
+            throw .peerFailed(transport: transportName, detail: "the remote did not boot within \(timeout)")
         }
         let result = outcome.withLock { $0 }
         guard let pid = result.firmwarePID else {
             try? stop(timeout: .seconds(10))
             throw .peerFailed(
-                transport: FullStackBenchTransport.transportName, detail: "boot failed: \(result.bootFailure ?? "no firmware process")")
+                transport: transportName, detail: "boot failed: \(result.bootFailure ?? "no firmware process")")
         }
         return pid
     }
@@ -169,11 +193,11 @@ final class FullStackTopology: @unchecked Sendable {
         host.requestStop()
         let seconds = Double(MonotonicClock.nanoseconds(of: timeout)) / 1e9
         guard finished.wait(timeout: .now() + seconds) == .success else {
-            throw .peerFailed(transport: FullStackBenchTransport.transportName, detail: "the host thread did not stop within \(timeout)")
+            throw .peerFailed(transport: transportName, detail: "the host thread did not stop within \(timeout)")
         }
         joined = true
         if let failure = runFailure {
-            throw .peerFailed(transport: FullStackBenchTransport.transportName, detail: failure)
+            throw .peerFailed(transport: transportName, detail: failure)
         }
     }
 }
