@@ -1,6 +1,6 @@
-import AmpTestSupport
 import AmpControl
 import AmpSoC
+import AmpTestSupport
 import Foundation
 import Glibc
 import Synchronization

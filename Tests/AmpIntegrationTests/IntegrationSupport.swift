@@ -1,7 +1,7 @@
-import AmpTestSupport
 import AmpProfiles
 import AmpRemoteproc
 import AmpSystem
+import AmpTestSupport
 import Foundation
 import Testing
 

@@ -322,13 +322,7 @@ final class CEchoTopology {
 
     /// Runs the host's main loop until `condition` holds or `limit` seconds pass.
     func run(until condition: () -> Bool, limit: Double = 30) throws -> Bool {
-        let deadline = MonotonicClock.nanoseconds() + UInt64(limit * 1e9)
-        var met = condition()
-        while !met, MonotonicClock.nanoseconds() < deadline {
-            _ = try host.run(until: min(deadline, MonotonicClock.nanoseconds() + 20_000_000))
-            met = condition()
-        }
-        return met
+        try host.runSlices(until: condition, limit: limit)
     }
 
     func rproc(_ name: String) throws -> RemoteProcessor {

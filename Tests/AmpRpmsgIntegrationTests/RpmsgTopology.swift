@@ -1,8 +1,8 @@
-import AmpTestSupport
 import AmpProfiles
 import AmpRemoteproc
 import AmpRpmsg
 import AmpSystem
+import AmpTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -18,21 +18,13 @@ final class RpmsgTopology {
 
     static func product(_ name: String) -> String { TestProducts.path(name) }
 
-    /// omap4's IPU memory map (docs/profiles.md): the sample table's carveouts sit in "ipc" at 0x9F000000.
-    static let ipuMemory: [[String: String]] = [
-        ["name": "text", "kind": "carveout", "da": "0x00000000", "pa": "0x9D000000", "size": "0x100000"],
-        ["name": "data", "kind": "carveout", "da": "0x80000000", "pa": "0x9D100000", "size": "0x100000"],
-        ["name": "ipc", "kind": "carveout", "da": "0x9F000000", "pa": "0x9D200000", "size": "0x100000"],
-        ["name": "l4cfg", "kind": "devmem", "da": "0xAA000000", "pa": "0x4A000000", "size": "0x1000000"],
-    ]
+    /// omap4's IPU memory map (docs/profiles.md) with its l4cfg device memory.
+    static let ipuMemory = TestMemoryMaps.omap4IPU
+        + [["name": "l4cfg", "kind": "devmem", "da": "0xAA000000", "pa": "0x4A000000", "size": "0x1000000"]]
 
-    /// omap4's DSP memory map.
-    static let dspMemory: [[String: String]] = [
-        ["name": "text", "kind": "carveout", "da": "0x20000000", "pa": "0x9C000000", "size": "0x100000"],
-        ["name": "data", "kind": "carveout", "da": "0x80000000", "pa": "0x9C100000", "size": "0x100000"],
-        ["name": "ipc", "kind": "carveout", "da": "0x9F000000", "pa": "0x9C200000", "size": "0x100000"],
-        ["name": "l4cfg", "kind": "devmem", "da": "0x4A000000", "pa": "0x4A000000", "size": "0x1000000"],
-    ]
+    /// omap4's DSP memory map with its l4cfg device memory.
+    static let dspMemory = TestMemoryMaps.omap4DSP
+        + [["name": "l4cfg", "kind": "devmem", "da": "0x4A000000", "pa": "0x4A000000", "size": "0x1000000"]]
 
     let host: SoCHost
     let events = RecordingEventSink()
@@ -83,13 +75,7 @@ final class RpmsgTopology {
     /// Runs the main loop until `condition` holds (checked after every slice) or `limit` passes.
     @discardableResult
     func run(until condition: () -> Bool, limit: Double = 30) throws -> Bool {
-        let deadline = MonotonicClock.nanoseconds() + UInt64(limit * 1e9)
-        var met = condition()
-        while !met, MonotonicClock.nanoseconds() < deadline {
-            _ = try host.run(until: min(deadline, MonotonicClock.nanoseconds() + 20_000_000))
-            met = condition()
-        }
-        return met
+        try host.runSlices(until: condition, limit: limit)
     }
 
     func rproc(_ name: String) throws -> RemoteProcessor {
@@ -173,5 +159,19 @@ final class PingPongDriver: RpmsgDriver {
         }
         // Sends fail with .noDevice once the remote is gone; the next probe starts over.
         try? channel.send(Array("ping \(next)".utf8))
+    }
+}
+
+extension SoCHost {
+    /// Runs the main loop in 20 ms slices on the calling thread until `condition` holds (checked after every
+    /// slice) or `limit` seconds pass; whether it held.
+    func runSlices(until condition: () -> Bool, limit: Double) throws -> Bool {
+        let deadline = MonotonicClock.nanoseconds() + UInt64(limit * 1e9)
+        var met = condition()
+        while !met, MonotonicClock.nanoseconds() < deadline {
+            _ = try run(until: min(deadline, MonotonicClock.nanoseconds() + 20_000_000))
+            met = condition()
+        }
+        return met
     }
 }

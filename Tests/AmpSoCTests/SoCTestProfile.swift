@@ -1,5 +1,5 @@
-import AmpTestSupport
 import AmpSoC
+import AmpTestSupport
 import Foundation
 import Testing
 
@@ -13,17 +13,8 @@ enum SoCTestProfile {
 
     static func product(_ name: String) -> String { TestProducts.path(name) }
 
-    static let ipuMemory: [[String: String]] = [
-        ["name": "text", "kind": "carveout", "da": "0x00000000", "pa": "0x9D000000", "size": "0x100000"],
-        ["name": "data", "kind": "carveout", "da": "0x80000000", "pa": "0x9D100000", "size": "0x100000"],
-        ["name": "ipc", "kind": "carveout", "da": "0x9F000000", "pa": "0x9D200000", "size": "0x100000"],
-    ]
-
-    static let dspMemory: [[String: String]] = [
-        ["name": "text", "kind": "carveout", "da": "0x20000000", "pa": "0x9C000000", "size": "0x100000"],
-        ["name": "data", "kind": "carveout", "da": "0x80000000", "pa": "0x9C100000", "size": "0x100000"],
-        ["name": "ipc", "kind": "carveout", "da": "0x9F000000", "pa": "0x9C200000", "size": "0x100000"],
-    ]
+    static let ipuMemory = TestMemoryMaps.omap4IPU
+    static let dspMemory = TestMemoryMaps.omap4DSP
 
     /// Writes the profile into a fresh temporary directory and returns (directory, profile path).
     static func write(

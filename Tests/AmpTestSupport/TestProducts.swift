@@ -40,3 +40,21 @@ public enum TestProcesses {
         return state != nil && state != "Z" && state != "X"
     }
 }
+
+/// Memory maps of omap4's remote processors (soc-profiles/omap4.json) for profiles written by tests; the
+/// sample firmware's resource table places its carveouts in "ipc" at 0x9F000000.
+public enum TestMemoryMaps {
+    /// The IPU's map without its device memory.
+    public static let omap4IPU: [[String: String]] = [
+        ["name": "text", "kind": "carveout", "da": "0x00000000", "pa": "0x9D000000", "size": "0x100000"],
+        ["name": "data", "kind": "carveout", "da": "0x80000000", "pa": "0x9D100000", "size": "0x100000"],
+        ["name": "ipc", "kind": "carveout", "da": "0x9F000000", "pa": "0x9D200000", "size": "0x100000"],
+    ]
+
+    /// The DSP's map without its device memory.
+    public static let omap4DSP: [[String: String]] = [
+        ["name": "text", "kind": "carveout", "da": "0x20000000", "pa": "0x9C000000", "size": "0x100000"],
+        ["name": "data", "kind": "carveout", "da": "0x80000000", "pa": "0x9C100000", "size": "0x100000"],
+        ["name": "ipc", "kind": "carveout", "da": "0x9F000000", "pa": "0x9C200000", "size": "0x100000"],
+    ]
+}
