@@ -9,7 +9,7 @@
 //
 // A probe that cannot create the socket (path too long, something else listening there) fails, and the
 // channel stays unbound. Messages arriving between the endpoint's creation and the end of the probe (the
-// bus creates the endpoint first) have no bridge yet and are not kept.
+// bus creates the endpoint first) are held and handed to the socket once it exists.
 
 import AmpRpmsg
 import AmpSystem
@@ -73,6 +73,7 @@ public final class RpmsgRawDriver: RpmsgDriver {
                 path: path, mtu: endpoint.mtu, queueCapacity: queueCapacity, send: Self.sender(for: endpoint))
         } catch {
             channel.log("cannot create the endpoint socket: \(error)")
+            bridges.discardEarly(for: channel)
             throw bridgeError(error, channel: channel)
         }
         bridges.insert(bridge, for: channel)
@@ -84,7 +85,7 @@ public final class RpmsgRawDriver: RpmsgDriver {
     }
 
     public func callback(_ channel: RpmsgChannel, payload: [UInt8], source: UInt32) {
-        bridges.bridge(for: channel)?.deliver(payload)
+        bridges.deliver(payload, for: channel)
     }
 
     /// A blocking send on `endpoint` that does not keep the endpoint alive.

@@ -53,6 +53,7 @@ public final class RpmsgTTYDriver: RpmsgDriver {
                 mtu: endpoint.mtu, queueCapacity: queueCapacity, send: RpmsgRawDriver.sender(for: endpoint))
         } catch {
             channel.log("cannot open a terminal: \(error)")
+            bridges.discardEarly(for: channel)
             throw bridgeError(error, channel: channel)
         }
         bridges.insert(bridge, for: channel)
@@ -64,6 +65,6 @@ public final class RpmsgTTYDriver: RpmsgDriver {
     }
 
     public func callback(_ channel: RpmsgChannel, payload: [UInt8], source: UInt32) {
-        bridges.bridge(for: channel)?.deliver(payload)
+        bridges.deliver(payload, for: channel)
     }
 }

@@ -132,3 +132,38 @@ struct RpmsgRawDriverTests {
         #expect(output.hasPrefix("cannot create the endpoint socket: \(directory)/ipu.vdev0.rpmsg-raw.1024: bind (a UNIX socket path holds at most 107 bytes"))
     }
 }
+
+/// A bridge that records what it is handed.
+final class RecordingBridge: ChannelBridge, @unchecked Sendable {
+    let path = "/nowhere"
+    let mtu = 496
+    let counters = BridgeCounters()
+    let lastError: String? = nil
+    let isClientConnectedIfKnown: Bool? = nil
+    let log = PayloadLog()
+    func deliver(_ payload: [UInt8]) { log.append(payload) }
+    func close() {}
+}
+
+@Suite("ChannelBridgeTableTests")
+struct ChannelBridgeTableTests {
+    @Test func messagesArrivingWhileTheBridgeIsMadeAreHandedToItInOrder() throws {
+        let setup = try DriverSetup(driver: RpmsgRawDriver(directory: "/nonexistent"), channelName: "unbound-name")
+        let channel = try setup.channel()
+        let table = ChannelBridgeTable<RecordingBridge>(kind: .endpointSocket)
+        table.deliver(bytes("one"), for: channel)
+        table.deliver(bytes("two"), for: channel)
+        let bridge = RecordingBridge()
+        table.insert(bridge, for: channel)
+        table.deliver(bytes("three"), for: channel)
+        #expect(bridge.log.all == [bytes("one"), bytes("two"), bytes("three")])
+
+        // Held messages of a channel whose probe failed are dropped, not handed to a later bridge.
+        _ = table.remove(channel)
+        table.deliver(bytes("stale"), for: channel)
+        table.discardEarly(for: channel)
+        let next = RecordingBridge()
+        table.insert(next, for: channel)
+        #expect(next.log.all.isEmpty)
+    }
+}
