@@ -3,6 +3,7 @@ import AmpProfiles
 import AmpRpmsg
 import AmpRpmsgVirtio
 import AmpSystem
+import AmpTestSupport
 import AmpWire
 import Foundation
 import Glibc
@@ -206,6 +207,9 @@ import Testing
     }
 }
 
+/// Where this test process compiled the C remote (removed at exit).
+nonisolated(unsafe) private var cEchoBuildDirectory: String?
+
 /// Compiles firmware-samples/c-echo/echo.c once per test process with the toolchain's C compiler, in two
 /// variants: offering EVENT_IDX (the default) and not.
 struct CEchoBuild: Sendable {
@@ -230,11 +234,24 @@ struct CEchoBuild: Sendable {
                 message: "no C compiler found: looked for clang (shipped with the Swift toolchain), cc and gcc in PATH "
                     + "and next to swift; the independent C remote cannot be tested")
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ampsoc-c-echo-\(UUID().uuidString)")
+        // One directory per test process, removed when the process exits; directories of earlier test
+        // processes that are gone (killed before their exit handler ran) are removed first.
+        let temporary = FileManager.default.temporaryDirectory
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: temporary.path)) ?? []
+        where entry.hasPrefix("ampsoc-c-echo-") {
+            if let pid = Int32(entry.dropFirst("ampsoc-c-echo-".count)), !TestProcesses.isAlive(pid) {
+                try? FileManager.default.removeItem(at: temporary.appendingPathComponent(entry))
+            }
+        }
+        let directory = temporary.appendingPathComponent("ampsoc-c-echo-\(getpid())")
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
             throw CEchoBuildError(message: "cannot create \(directory.path): \(error)")
+        }
+        cEchoBuildDirectory = directory.path
+        atexit {
+            if let path = cEchoBuildDirectory { try? FileManager.default.removeItem(atPath: path) }
         }
         let withEventIndex = directory.appendingPathComponent("ampsoc-fw-c-echo").path
         let withoutEventIndex = directory.appendingPathComponent("ampsoc-fw-c-echo-no-event-idx").path
