@@ -13,12 +13,13 @@ final class BackgroundInstance: @unchecked Sendable {
     private let output = Mutex<(stdout: String, stderr: String)>(("", ""))
     private let drained = DispatchGroup()
 
-    /// Starts `ampsoc run PROFILE --name NAME --events json` and waits for its control socket line.
+    /// Starts `ampsoc run PROFILE --name NAME --events json --coredump-dir DIR` and waits for its control socket line.
     init(name: String, directory: URL, profile: String, extra: [String] = [], waitForSocket: Bool = true) throws {
         self.name = name
         self.directory = directory
         process.executableURL = URL(fileURLWithPath: ControlTestSupport.product("ampsoc"))
-        process.arguments = ["run", profile, "--name", name, "--events", "json"] + extra
+        // Coredumps (the tests enable them) go to the test's own directory, removed with it.
+        process.arguments = ["run", profile, "--name", name, "--events", "json", "--coredump-dir", directory.path] + extra
         process.environment = AmpsocCLI.environment(directory)
         process.currentDirectoryURL = directory
         let out = Pipe(), err = Pipe()
