@@ -108,6 +108,18 @@ enum Sys {
         return result(Glibc.mkdir(path, mode))
     }
 
+    /// flock(2) (named apart from it: `Glibc.flock` also names the `struct flock` of fcntl(2)).
+    static func lockFile(_ fd: Int32, _ operation: Int32) -> Int32 {
+        if let code = injected("flock") { return -code }
+        return result(flock(fd, operation))
+    }
+
+    /// pwrite(2): the byte count or -errno.
+    static func pwrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int, _ offset: Int) -> Int {
+        if let code = injected("pwrite") { return -Int(code) }
+        return result(Glibc.pwrite(fd, buffer, count, off_t(offset)))
+    }
+
     /// rmdir(2).
     static func rmdir(_ path: String) -> Int32 {
         if let code = injected("rmdir") { return -code }
