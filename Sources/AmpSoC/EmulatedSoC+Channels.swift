@@ -65,9 +65,7 @@ extension EmulatedSoC {
             throw SoCError(errno: EINVAL, "channel \(name) exists on several links: \(places); name the remote processor")
         }
         guard let only = found.first else {
-            if let rproc, host.remoteProcessor(named: rproc) == nil {
-                throw SoCError(errno: ENODEV, "\(rproc): no such remote processor")
-            }
+            if let rproc { _ = try Self.processor(rproc, in: host) }
             let known = host.remoteProcessors.flatMap { $0.rpmsgBuses.flatMap { $0.channels.map(\.name) } }
             throw SoCError(
                 errno: ENOENT,
@@ -143,18 +141,15 @@ extension EmulatedSoC {
 
     /// The standing endpoint of a channel, made on first use and replaced when the channel was recreated.
     func standingEndpoint(channel name: String, rproc: String?) throws(SoCError) -> SoCEndpoint {
-        let (channel, bus, owner) = try perform { [self] host throws(SoCError) in
-            let found = try findChannel(name, rproc: rproc, in: host)
-            return (UncheckedChannel(found.0), found.1, found.2)
-        }
-        let key = ObjectIdentifier(channel.value)
+        let (channel, bus, owner) = try perform { [self] host throws(SoCError) in try findChannel(name, rproc: rproc, in: host) }
+        let key = ObjectIdentifier(channel)
         if let existing = endpoints.withLock({ $0.standing[key] }), !existing.endpoint.isClosed {
             return existing.endpoint
         }
-        let endpoint = try openEndpoint(bus: bus, rproc: owner, source: RpmsgConstants.addressAny, destination: channel.value.destination)
+        let endpoint = try openEndpoint(bus: bus, rproc: owner, source: RpmsgConstants.addressAny, destination: channel.destination)
         let kept = endpoints.withLock { tables in
             if let existing = tables.standing[key], !existing.endpoint.isClosed { return existing.endpoint }
-            tables.standing[key] = StandingEndpoint(channel: channel.value, endpoint: endpoint)
+            tables.standing[key] = StandingEndpoint(channel: channel, endpoint: endpoint)
             return endpoint
         }
         if kept !== endpoint { endpoint.close() }
@@ -170,13 +165,6 @@ extension EmulatedSoC {
         }
         for endpoint in gone { endpoint.close() }
     }
-}
-
-/// A channel reference carried from the main loop to the caller (RpmsgChannel is Sendable itself; the
-/// wrapper only keeps tuples simple).
-struct UncheckedChannel: Sendable {
-    let value: RpmsgChannel
-    init(_ value: RpmsgChannel) { self.value = value }
 }
 
 /// The instance's own endpoint for a channel (``EmulatedSoC/send(channel:rproc:_:)``).

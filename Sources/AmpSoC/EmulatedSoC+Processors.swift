@@ -25,6 +25,14 @@ extension EmulatedSoC {
             coredump: rproc.coredumpMode, links: rproc.rpmsgLinks.map(\.name) + (rproc.smdLink.map { [$0.name] } ?? []))
     }
 
+    /// The processor called `name` (main loop thread). ENODEV naming it when the profile has none.
+    static func processor(_ name: String, in host: SoCHost) throws(SoCError) -> RemoteProcessor {
+        guard let processor = host.remoteProcessor(named: name) else {
+            throw SoCError(errno: ENODEV, "\(name): no such remote processor")
+        }
+        return processor
+    }
+
     /// Runs `body` on the main loop with the processor called `name`.
     func onProcessor<T: Sendable>(
         _ name: String, _ body: @escaping (RemoteProcessor) throws(SoCError) -> T
@@ -45,9 +53,7 @@ extension EmulatedSoC {
     /// "start" to sysfs `state`. EBUSY when it is already running (as Linux).
     public func start(_ rproc: String) throws(SoCError) {
         try perform { host throws(SoCError) in
-            guard let processor = host.remoteProcessor(named: rproc) else {
-                throw SoCError(errno: ENODEV, "\(rproc): no such remote processor")
-            }
+            let processor = try Self.processor(rproc, in: host)
             guard processor.state == .offline else {
                 throw SoCError(errno: EBUSY, "\(rproc): cannot start: processor is \(processor.state)")
             }
@@ -63,9 +69,7 @@ extension EmulatedSoC {
     /// EINVAL when it is not running or crashed.
     public func stop(_ rproc: String) throws(SoCError) {
         try perform { host throws(SoCError) in
-            guard let processor = host.remoteProcessor(named: rproc) else {
-                throw SoCError(errno: ENODEV, "\(rproc): no such remote processor")
-            }
+            let processor = try Self.processor(rproc, in: host)
             guard processor.powerCount > 0, processor.state != .offline else {
                 throw SoCError(errno: EINVAL, "\(rproc): cannot stop: processor is \(processor.state)")
             }
@@ -172,9 +176,7 @@ extension EmulatedSoC {
         let last = LastSeen<RemoteprocState>()
         do {
             _ = try waitUntil(timeout: timeout, "\(rproc) to be \(state)") { host throws(SoCError) -> Bool? in
-                guard let processor = host.remoteProcessor(named: rproc) else {
-                    throw SoCError(errno: ENODEV, "\(rproc): no such remote processor")
-                }
+                let processor = try Self.processor(rproc, in: host)
                 last.value = processor.state
                 return processor.state == state ? true : nil
             }

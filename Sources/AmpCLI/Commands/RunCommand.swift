@@ -57,8 +57,7 @@ enum RunCommand {
         let environment = ProcessEnvironment.current()
         var options = SoCOptions(name: name)
         options.environment = environment
-        options.coredumpDirectory = arguments.value("coredump-dir")
-            ?? ((environment["TMPDIR"].map { $0 + "/" } ?? "/tmp/") + "ampsoc-coredumps")
+        options.coredumpDirectory = arguments.value("coredump-dir")  // nil: EmulatedSoC's default
         let sink: HostEventSink = format == "json"
             ? JSONLinesEventSink(console: invocation.console) : TextLogEventSink(console: invocation.console)
 
