@@ -64,7 +64,8 @@ public final class RpmsgRemoteDevice {
     unowned let core: RemoteCore
     /// The settings this device was started with.
     public let configuration: RpmsgRemoteConfiguration
-    let vdev: VirtioVdevView
+    /// The firmware's rpmsg vdev (nil over SMD, which leaves the vdevs alone).
+    let vdev: VirtioVdevView?
     /// Bytes per rpmsg buffer (the control block's `bufferSize`, 512 when it is 0).
     public let bufferSize: Int
     /// The largest payload a message can carry: `bufferSize - 16` (over SMD: a channel's FIFO size - 21).
@@ -127,7 +128,7 @@ public final class RpmsgRemoteDevice {
         self.configuration = configuration
         let edge = try SmdRemoteTransport.kind(of: core) == .smd ? SmdRemoteTransport.attach(core: core) : nil
         smd = edge
-        vdev = edge == nil ? try VirtioVdevView(core: core) : VirtioVdevView(unusedBy: core)
+        vdev = edge == nil ? try VirtioVdevView(core: core) : nil
         bufferSize = core.layout.bufferSize == 0 ? RpmsgConstants.defaultBufferSize : Int(core.layout.bufferSize)
         mtu = edge?.maximumPayload ?? RpmsgConstants.mtu(bufferSize: bufferSize)
         if let edge {
@@ -230,6 +231,7 @@ public final class RpmsgRemoteDevice {
     /// Looks at the vdev status: DRIVER_OK (without FAILED) makes the device ready; losing it while ready
     /// drops the rings.
     func checkStatus() {
+        guard let vdev else { return }
         let status = vdev.status()
         let usable = status.contains(.driverOK) && !status.contains(.failed)
         if usable && !isReady {
@@ -252,7 +254,7 @@ public final class RpmsgRemoteDevice {
 
     private func scheduleWaitTrace(after delay: Duration) {
         waitTraceTimer = core.loop.after(delay) { [unowned self] in
-            guard !isReady else { return }
+            guard !isReady, let vdev else { return }
             core.trace("rpmsg: still waiting for the host's virtio driver after \(elapsedText(since: waitingSince)): "
                 + "\(vdev.label) status \(statusText(vdev.status())) (DRIVER_OK not set), rings untouched, heartbeat running")
             scheduleWaitTrace(after: min(delay * 2, max(Self.maximumWaitTraceInterval, configuration.driverWaitTraceInterval)))
@@ -260,6 +262,7 @@ public final class RpmsgRemoteDevice {
     }
 
     private func becomeReady() {
+        guard let vdev else { return }
         let snapshot: VirtioVdevView.Snapshot
         do { snapshot = try vdev.snapshot() } catch { core.fatal(error.message) }
         let eventIndex = VirtioFeatureBit.ringEventIndex.isSet(in: snapshot.gfeatures)

@@ -54,15 +54,6 @@ struct VirtioVdevView {
         throw RpmsgRemoteError(.noVirtioDevice, "rpmsg: the resource table has no rpmsg vdev (virtio id \(VirtioDeviceID.rpmsg))")
     }
 
-    /// A view that is never used: the device speaks SMD and leaves the firmware's vdevs alone.
-    init(unusedBy core: RemoteCore) {
-        label = "unused"
-        payloadOffset = 0
-        vringCount = 0
-        dfeatures = 0
-        segment = core.segment
-    }
-
     /// The status byte, loaded with acquire order (pairs with the host's write of DRIVER_OK).
     func status() -> VirtioStatus {
         let pointer = (segment.base + payloadOffset + Resource.VdevOffset.status).bindMemory(to: Atomic<UInt8>.self, capacity: 1)
