@@ -61,6 +61,14 @@ public final class VirtioRpmsgInterruptThread: Sendable {
 
     private func run() {
         for link in links { link.adoptServiceThread() }
+        // The poll runs on every spin iteration: it looks through unretained pollers (no reference counting),
+        // and a remote with one link (the usual case) needs no loop at all.
+        let pollers = links.map(\.inboundPoller)
+        let onlyPoller = pollers.count == 1 ? pollers[0] : nil
+        let poll: () -> Bool = {
+            if let onlyPoller { return onlyPoller.hasInboundPending }
+            return pollers.contains { $0.hasInboundPending }
+        }
         while !stopping.load(ordering: .acquiring) {
             let before = nestedWaits()
             for link in links { link.service() }
@@ -72,7 +80,7 @@ public final class VirtioRpmsgInterruptThread: Sendable {
                 // before sleeping, turn them on again (and do not sleep if a message slipped in).
                 _ = try doorbell.wait(
                     timeout: Self.idleRescan, polledMask: Doorbell.wakeBit,
-                    poll: { links.contains { $0.hasInboundPending } },
+                    poll: poll,
                     arm: {
                         var pending = false
                         for link in links where link.armReceive() { pending = true }

@@ -16,7 +16,8 @@
 //
 // Receive (the service thread, VirtioRpmsgInterruptThread, after each to-host doorbell ring, or when its
 // polling finds used buffers): take used buffers from vring0, copy, re-post, validate, deliver to
-// RpmsgBus.receive in order; reclaim vring1. Once vring0 is drained its interrupts are turned off
+// RpmsgBus.receive in order; reclaim vring1 when senders wait or the pass found no message (else senders
+// reclaim when they run out of buffers). Once vring0 is drained its interrupts are turned off
 // (NO_INTERRUPT / used_event): the service thread polls used.idx while it spins on the doorbell and turns
 // them on again, re-checking the ring, before it sleeps. A busy host thus costs the remote no doorbell rings.
 // A sender that blocks on the service thread itself (a driver answering from its callback) keeps pulling
@@ -290,10 +291,17 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
             let limit = layout.pool.receiveCount
             let pull = rings.pullInbound(limit: limit)
             var violation = pull.violation
-            do {
-                if try rings.reclaimTransmitted() > 0, rings.waitingSenders > 0 { condition.broadcast() }
-            } catch {
-                violation = violation ?? error.message
+            // vring1 is reclaimed here only for senders waiting for a buffer, or on a pass that found no
+            // message (a vring1 kick, a wake or the idle rescan), where a remote's bad used entry is found
+            // promptly. Otherwise senders reclaim when they run out (as Linux's get_a_tx_buf does), so a busy
+            // link does not pull vring1's used index, which the remote rewrites after every message, into
+            // this cache on every pass.
+            if pull.pulled == 0 || rings.waitingSenders > 0 {
+                do {
+                    if try rings.reclaimTransmitted() > 0, rings.waitingSenders > 0 { condition.broadcast() }
+                } catch {
+                    violation = violation ?? error.message
+                }
             }
             // Not drained (limit reached, or the inbox is full): another pass. Drained: interrupts for vring0
             // are turned off, because the service thread polls vring0 while it spins on the doorbell and
@@ -316,6 +324,25 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
     /// load of used.idx, for polling while the service thread spins; false once the link is closed or broken.
     var hasInboundPending: Bool {
         receiving.load(ordering: .relaxed) && rings.receive.hasPendingUsed
+    }
+
+    /// ``hasInboundPending`` without reference counting, for the service thread's poll (it runs on every
+    /// spin iteration, where a retain and release of the link's rings cost more than the look itself).
+    /// Valid while the link exists: the service thread holds it.
+    struct InboundPoller {
+        fileprivate let link: Unmanaged<VirtioRpmsgLink>
+        fileprivate let queue: Unmanaged<VirtqueueDriver>
+
+        /// Whether vring0 holds messages not taken yet (as ``VirtioRpmsgLink/hasInboundPending``).
+        var hasInboundPending: Bool {
+            link._withUnsafeGuaranteedRef { $0.receiving.load(ordering: .relaxed) }
+                && queue._withUnsafeGuaranteedRef { $0.hasPendingUsed }
+        }
+    }
+
+    /// The service thread's poller of this link (see ``InboundPoller``).
+    var inboundPoller: InboundPoller {
+        InboundPoller(link: .passUnretained(self), queue: .passUnretained(rings.receive))
     }
 
     /// Turns vring0 interrupts on before the service thread sleeps; returns whether messages arrived
@@ -405,8 +432,23 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
     /// Receive buffers posted to the remote (the pool's first half, unless the link broke while taking one).
     public var postedReceiveBuffers: Int { locked { rings.postedReceiveBuffers } }
 
-    /// Transmit buffers the host holds now (not counting those in flight or used but not yet reclaimed).
-    public var freeTransmitBuffers: Int { locked { rings.freeTransmitBuffers } }
+    /// Transmit buffers the host holds now, after taking back those the remote returned (not counting those
+    /// in flight). A bad used entry found on the way breaks the link, as it would on a send.
+    public var freeTransmitBuffers: Int {
+        condition.lock()
+        var violation: String?
+        if rings.isUsable {
+            do {
+                try rings.reclaimTransmitted()
+            } catch {
+                violation = error.message
+            }
+        }
+        let free = rings.freeTransmitBuffers
+        condition.unlock()
+        if let violation { fail(violation) }
+        return free
+    }
 
     /// The vdev status byte as it is in the loaded table.
     public var deviceStatus: UInt8 { config.status }

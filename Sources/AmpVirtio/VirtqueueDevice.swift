@@ -313,10 +313,22 @@ public final class VirtqueueDevice {
     // MARK: Notifications
 
     /// Asks the driver not to kick when it adds buffers (a hint). Without EVENT_IDX sets NO_NOTIFY in
-    /// used.flags; with it, moves avail_event behind the consumed index. (Like `enableNotifications`, it
-    /// stores only when the field does not already hold the value it stored last.)
+    /// used.flags; with it, moves avail_event behind the consumed index, where avail.idx cannot cross it
+    /// before the device has taken another 32768 entries. (Like `enableNotifications`, it stores only when
+    /// the field does not already hold a suitable value.)
     public func disableNotifications() {
-        storeSuppression(eventIndex ? lastAvail &- 1 : memory.noNotifyFlag)
+        if eventIndex {
+            // Left alone while it is 1...32768 entries behind: the driver, at most num (<= 32768) entries
+            // ahead of the consumed index, cannot reach it (see VirtqueueDriver.disableCallbacks).
+            if suppressionShadow != Self.unknownSuppression,
+                VringIndex.isSuppressedBehind(event: UInt16(truncatingIfNeeded: suppressionShadow), index: lastAvail)
+            {
+                return
+            }
+            storeSuppression(lastAvail &- 1)
+        } else {
+            storeSuppression(memory.noNotifyFlag)
+        }
     }
 
     /// Whether the driver made buffers available that `takeAvailable()` has not taken yet (true on a broken

@@ -43,9 +43,13 @@ public final class VirtqueueDriver {
     /// What the driver last wrote to each avail.ring slot (a private copy of avail.ring); the slots from
     /// `publishedAvail` to `nextAvail` are the heads added since the last publish.
     private let availShadow: UnsafeMutableBufferPointer<UInt16>
-    /// Stack of free heads; `freeHeads[0..<freeTop]` are free.
+    /// Queue of free heads (a ring of num entries): `freeCount` heads from `freeHeads[freeFirst]` on,
+    /// wrapping. First in, first out, so heads are reused in the order the device returned them: buffers
+    /// that cycle in a fixed order (rpmsg's transmit buffers) keep meeting the same heads and avail slots,
+    /// and the stores `add` skips for unchanged entries stay skipped.
     private let freeHeads: UnsafeMutableBufferPointer<UInt16>
-    private var freeTop = 0
+    private var freeFirst = 0
+    private var freeTotal = 0
     /// The avail index the next `add` writes (ahead of `publishedAvail` by the unpublished count).
     private var nextAvail: UInt16 = 0
     /// avail.idx as of the last `publish()` ("old" in need_event).
@@ -105,10 +109,11 @@ public final class VirtqueueDriver {
         memory.zero()
         for head in 0..<num {
             shadow[head] = PostedDescriptor()
-            // Pushed in reverse so that the first `add` takes head 0, the next head 1, and so on.
-            freeHeads[head] = UInt16(truncatingIfNeeded: num - 1 - head)
+            // In order: the first `add` takes head 0, the next head 1, and so on.
+            freeHeads[head] = UInt16(truncatingIfNeeded: head)
         }
-        freeTop = num
+        freeFirst = 0
+        freeTotal = num
         nextAvail = 0
         publishedAvail = 0
         lastUsed = 0
@@ -122,7 +127,7 @@ public final class VirtqueueDriver {
     /// already made the round trip, and writes avail.idx. Lets tests reach the 16-bit wrap without 65535
     /// round trips; pair it with the device's hook. Does nothing unless every descriptor is free.
     func startIndices(at index: UInt16) {
-        guard freeTop == num, failure == nil else { return }
+        guard freeTotal == num, failure == nil else { return }
         nextAvail = index
         publishedAvail = index
         lastUsed = index
@@ -133,9 +138,9 @@ public final class VirtqueueDriver {
     // MARK: State
 
     /// Descriptors free for `add`.
-    public var freeCount: Int { freeTop }
+    public var freeCount: Int { freeTotal }
     /// Descriptors added and not yet returned by `takeUsed()` (published or not).
-    public var outstandingCount: Int { num - freeTop }
+    public var outstandingCount: Int { num - freeTotal }
     /// Whether a protocol violation broke the queue; every later call throws (or reports) that violation.
     public var isBroken: Bool { failure != nil }
     /// The violation that broke the queue, if any.
@@ -164,11 +169,12 @@ public final class VirtqueueDriver {
         guard length != 0 else {
             throw VirtqueueError(.invalidArgument, "\(name): add: buffer length 0 (address 0x\(String(address, radix: 16)))")
         }
-        guard freeTop > 0 else {
+        guard freeTotal > 0 else {
             throw VirtqueueError(.noSpace, "\(name): add: all \(num) descriptors are outstanding")
         }
-        freeTop -= 1
-        let head = freeHeads[freeTop]
+        let head = freeHeads[freeFirst]
+        freeFirst = (freeFirst + 1) & (num - 1)
+        freeTotal -= 1
         let slot = layout.slot(of: nextAvail)
         let previous = shadow[Int(head)]
         shadow[Int(head)] = PostedDescriptor(
@@ -273,8 +279,8 @@ public final class VirtqueueDriver {
             length = written
         }
         shadow[head].state = .free
-        freeHeads[freeTop] = UInt16(truncatingIfNeeded: head)
-        freeTop += 1
+        freeHeads[(freeFirst + freeTotal) & (num - 1)] = UInt16(truncatingIfNeeded: head)
+        freeTotal += 1
         inFlight -= 1
         lastUsed &+= 1
         tallies.used &+= 1
@@ -283,10 +289,18 @@ public final class VirtqueueDriver {
 
     /// Asks the device not to interrupt when it returns buffers (a hint: interrupts may still arrive).
     /// Without EVENT_IDX sets NO_INTERRUPT in avail.flags; with it, moves used_event behind the consumed
-    /// index, where the device's used.idx will not cross it for another 65535 entries. (Like
-    /// `enableCallbacks`, it stores only when the field does not already hold the value it stored last.)
+    /// index, where the device's used.idx cannot cross it before the driver has consumed another 32768
+    /// entries. (Like `enableCallbacks`, it stores only when the field does not already hold a suitable value.)
     public func disableCallbacks() {
-        storeSuppression(eventIndex ? lastUsed &- 1 : memory.noInterruptFlag)
+        if eventIndex {
+            // A used_event already 1...32768 entries behind the consumed index stays: the device, at most num
+            // (<= 32768) entries ahead of it, cannot reach it, and leaving it unwritten keeps the device's
+            // cached copy of the line. It is moved again only after the driver consumed 32768 more entries.
+            guard !VringIndex.isSuppressedBehind(event: suppressionShadow, index: lastUsed) else { return }
+            storeSuppression(lastUsed &- 1)
+        } else {
+            storeSuppression(memory.noInterruptFlag)
+        }
     }
 
     /// Whether the device returned buffers that `takeUsed()` has not handed out yet (true on a broken queue,

@@ -15,6 +15,15 @@ public enum VringIndex {
         (new &- event &- 1) < (new &- old)
     }
 
+    /// Whether an event index published as "no notification wanted" still serves that purpose for a side
+    /// whose consumed index is now `index`: `event` is 1...32768 entries behind it. The peer's index runs at
+    /// most num (<= 32768) entries ahead of `index`, so it cannot cross such an event index until this side
+    /// has consumed another 32768 entries at least; until then the field need not be written again.
+    public static func isSuppressedBehind(event: UInt16, index: UInt16) -> Bool {
+        let behind = index &- event
+        return behind >= 1 && behind <= 32768
+    }
+
     /// Number of entries between two free-running indices (`to - from`, wrapping), e.g. the number of used
     /// entries not yet consumed when `from` is the last seen index and `to` is the current `used.idx`.
     public static func distance(from: UInt16, to: UInt16) -> UInt16 {

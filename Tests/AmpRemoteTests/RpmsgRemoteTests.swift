@@ -206,7 +206,7 @@ import Testing
         let lines = try rpmsg.host.traceLines()
         #expect(lines.contains("rpmsg: dropped a 3-byte message from 0x401 to 0x999: no endpoint at that address (1 dropped so far)"))
         #expect(lines.contains("rpmsg: malformed message returned unread: the message from 0x401 to 0x400 says len 100, "
-            + "but its buffer (vring1 desc[0]) holds only 4 bytes after the header (1 malformed so far)"))
+            + "but its buffer (vring1 desc[1]) holds only 4 bytes after the header (1 malformed so far)"))
         #expect(lines.contains("rpmsg: stopping: received 2, sent 2, dropped 1, malformed 1, held 0"))
     }
 

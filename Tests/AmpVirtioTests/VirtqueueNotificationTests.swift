@@ -15,8 +15,9 @@ extension VirtqueueTests {
         for token in 0..<4 {
             try pair.driver.add(address: pair.pool.address(of: token), length: 16, deviceWritable: true, token: token)
         }
-        // Head 0 (used by every round trip) was freed last, so it is reused first, then 1, 2, 3.
-        #expect((0..<4).map { ring.u16(at: ring.layout.availRingOffset + 2 * $0) } == [3, 0, 1, 2])
+        // Free heads are reused first in, first out: round trip k took head k % 4, so after 65533 of them the
+        // next heads are 1, 2, 3, 0, landing in slots 1, 2, 3, 0.
+        #expect((0..<4).map { ring.u16(at: ring.layout.availRingOffset + 2 * $0) } == [0, 1, 2, 3])
         #expect(pair.driver.publish())
         #expect(ring.availIdx == 1)
         var heads: [UInt16] = []
@@ -24,14 +25,15 @@ extension VirtqueueTests {
             heads.append(buffer.head)
             try pair.device.addUsed(head: buffer.head, length: UInt32(buffer.head))
         }
-        #expect(heads == [0, 1, 2, 3])
+        #expect(heads == [1, 2, 3, 0])
         #expect(pair.device.publishUsed())
         #expect(ring.usedIdx == 1)
-        // used.ring slots 1, 2, 3, 0 hold heads 0, 1, 2, 3.
-        #expect((0..<4).map { ring.u32(at: ring.layout.usedRingOffset + 8 * $0) } == [3, 0, 1, 2])
+        // used.ring slots 1, 2, 3, 0 hold heads 1, 2, 3, 0.
+        #expect((0..<4).map { ring.u32(at: ring.layout.usedRingOffset + 8 * $0) } == [0, 1, 2, 3])
         var used: [UsedBuffer] = []
         while let buffer = try pair.driver.takeUsedBuffer() { used.append(buffer) }
-        #expect(used == (0..<4).map { UsedBuffer(token: $0, length: UInt32($0)) })
+        // Token t rode head (t + 1) % 4, and the device reported each head's number as its length.
+        #expect(used == (0..<4).map { UsedBuffer(token: $0, length: UInt32(($0 + 1) % 4)) })
         try pair.roundTrips(5)
         #expect(ring.availIdx == 6 && ring.usedIdx == 6)
         #expect(pair.driver.counters.added == 65542 && pair.device.counters.used == 65542)
@@ -165,6 +167,44 @@ extension VirtqueueTests {
         #expect(!device.publishUsed())  // 1 -> 2: the driver did not re-arm
         #expect(device.counters.interrupts == 1 && device.counters.suppressedInterrupts == 2)
         #expect(ring.usedFlags == 0 && ring.availFlags == 0)
+    }
+
+    @Test("with EVENT_IDX, turning notifications off again leaves the event fields alone for 32768 entries")
+    func disablingWithEventIndexStoresRarely() throws {
+        let pair = try QueuePair(num: 4, align: 16, eventIndex: true)
+        let (driver, device, ring) = (pair.driver, pair.device, pair.ring)
+        driver.disableCallbacks()
+        device.disableNotifications()
+        // The driver's used_event starts at 0 (the zeroed ring): 0 is not behind the consumed index 0, so it
+        // is moved to 65535; the device's avail_event is stored on its first call.
+        #expect(ring.usedEvent == 65535 && ring.availEvent == 65535)
+        // Round trips with notifications off on both sides: the fields stay, and nobody is notified.
+        for round in 0..<1000 {
+            try driver.add(address: pair.pool.address(of: 0), length: 64, deviceWritable: true, token: round)
+            #expect(!driver.publish())
+            let buffer = try #require(try device.takeAvailable())
+            device.disableNotifications()
+            try device.addUsed(head: buffer.head, length: 4)
+            #expect(!device.publishUsed())
+            _ = try #require(try driver.takeUsed())
+            driver.disableCallbacks()
+        }
+        #expect(ring.usedEvent == 65535 && ring.availEvent == 65535)
+        #expect(driver.counters.notifications == 0 && device.counters.interrupts == 0)
+        // 32768 entries on, the values would come within reach of the peer: they are moved behind again.
+        try pair.roundTrips(31768)
+        device.disableNotifications()
+        driver.disableCallbacks()
+        #expect(ring.usedEvent == 32767 && ring.availEvent == 32767)
+        // Turning them on always stores the next index, and off again moves the field behind it at once.
+        #expect(!driver.enableCallbacks())
+        #expect(ring.usedEvent == 32768)
+        driver.disableCallbacks()
+        #expect(ring.usedEvent == 32767)
+        #expect(!device.enableNotifications())
+        #expect(ring.availEvent == 32768)
+        device.disableNotifications()
+        #expect(ring.availEvent == 32767)
     }
 
     @Test("enableCallbacks reports used entries returned while callbacks were off", arguments: [false, true])

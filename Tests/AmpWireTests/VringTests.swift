@@ -304,6 +304,23 @@ struct VringTests {
         }
     }
 
+    @Test func suppressedBehindMeansOneTo32768EntriesBehind() {
+        #expect(!VringIndex.isSuppressedBehind(event: 10, index: 10))  // at the index: the next move crosses it
+        #expect(VringIndex.isSuppressedBehind(event: 9, index: 10))
+        #expect(VringIndex.isSuppressedBehind(event: 65535, index: 0))  // across the wrap
+        #expect(VringIndex.isSuppressedBehind(event: 10 &- 32768, index: 10))
+        #expect(!VringIndex.isSuppressedBehind(event: 10 &- 32769, index: 10))
+        #expect(!VringIndex.isSuppressedBehind(event: 11, index: 10))  // ahead
+        // Whatever an event index 1...32768 behind, no move of up to 32768 entries from the index crosses it.
+        for behind in [1, 2, 100, 32767, 32768] {
+            let event = UInt16(truncatingIfNeeded: 5000 - behind)
+            #expect(VringIndex.isSuppressedBehind(event: event, index: 5000))
+            for move in [1, 256, 32768] {
+                #expect(!VringIndex.needEvent(event: event, new: UInt16(5000 + move), old: 5000), "behind \(behind), move \(move)")
+            }
+        }
+    }
+
     @Test func distanceWraps() {
         #expect(VringIndex.distance(from: 10, to: 14) == 4)
         #expect(VringIndex.distance(from: 65535, to: 1) == 2)

@@ -10,7 +10,8 @@
 //       16  offset[3] = 28, 84, 132
 //       28  carveout (type 0): da 0x9F080000, pa ANY, len 0x10000, flags 0, reserved 0, name "ipcdata"
 //       84  trace    (type 2): da 0x9F000000, len 0x8000, reserved 0, name "trace0"
-//      132  vdev     (type 3): id 7 (rpmsg), notifyid 0, dfeatures 1 (VIRTIO_RPMSG_F_NS), gfeatures 0,
+//      132  vdev     (type 3): id 7 (rpmsg), notifyid 0, dfeatures 0x20000001 (VIRTIO_RPMSG_F_NS and
+//                              VIRTIO_RING_F_EVENT_IDX), gfeatures 0,
 //                              config_len 0, status u8 0, num_of_vrings u8 2, reserved u8[2] 0
 //      160    vring 0: da ANY, align 4096, num 256, notifyid 0, pa 0
 //      180    vring 1: da ANY, align 4096, num 256, notifyid 1, pa 0
@@ -55,7 +56,7 @@ public let sampleResourceTable: (
         name: (0x74, 0x72, 0x61, 0x63, 0x65, 0x30, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)),
     vdev: (
-        type: 3, id: 7, notifyid: 0, dfeatures: 1, gfeatures: 0, configLen: 0,
+        type: 3, id: 7, notifyid: 0, dfeatures: 0x2000_0001, gfeatures: 0, configLen: 0,
         statusAndCount: (status: 0, numOfVrings: 2, reserved0: 0, reserved1: 0),
         vring0: (da: 0xFFFF_FFFF, align: 4096, num: 256, notifyid: 0, pa: 0),
         vring1: (da: 0xFFFF_FFFF, align: 4096, num: 256, notifyid: 1, pa: 0))
