@@ -80,6 +80,8 @@ public final class MessageLoop {
 
     private let doorbell: Doorbell
     private let stopRequested: () -> Bool
+    /// ``MonotonicClock/coarseLagNanoseconds``, read once (another module's global costs an accessor call).
+    private let coarseLag = MonotonicClock.coarseLagNanoseconds
     // @exclusivity(unchecked) on the state every pass touches: see RpmsgRemoteDevice.
     /// Sorted by deadline, then id (registration order).
     @exclusivity(unchecked) private var timers: [ScheduledTimer] = []
@@ -92,13 +94,24 @@ public final class MessageLoop {
     /// Bits taken from the doorbell but not yet dispatched (kept across ``run(until:)`` calls).
     @exclusivity(unchecked) private var undispatchedBits: UInt32 = 0
     /// Work found in shared memory rather than rung (see ``setIdlePoller(bits:poll:arm:)``).
-    @exclusivity(unchecked) private var idlePoller: IdlePoller?
+    @exclusivity(unchecked) private var idlePoller: IdlePoller? {
+        didSet { idlePollerReference = idlePoller.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `idlePoller`, unretained: every pass and every spin iteration uses it, and copying the closures out of
+    /// the stored property would cost a retain and a release of each per use.
+    @exclusivity(unchecked) private var idlePollerReference: Unmanaged<IdlePoller>?
 
     /// A source of work the loop polls while it spins on the doorbell (see ``setIdlePoller(bits:poll:arm:)``).
-    private struct IdlePoller {
+    private final class IdlePoller {
         let bits: UInt32
         let poll: () -> Bool
         let arm: () -> Bool
+
+        init(bits: UInt32, poll: @escaping () -> Bool, arm: @escaping () -> Bool) {
+            self.bits = bits
+            self.poll = poll
+            self.arm = arm
+        }
     }
 
     /// A loop that sleeps on `doorbell` (it must be the only waiter on it) and ends when `stopRequested`
@@ -219,6 +232,11 @@ public final class MessageLoop {
     }
 
     private func runDueTimers() {
+        // Most passes come nowhere near a deadline (the heartbeat's is hundreds of milliseconds away): the
+        // coarse clock proves that for a few nanoseconds, and only otherwise is the precise clock read.
+        guard let earliest = timers.first?.deadline,
+            MonotonicClock.coarseNanoseconds() &+ coarseLag >= earliest
+        else { return }
         let now = MonotonicClock.nanoseconds()
         while !quitRequested, let first = timers.first, first.deadline <= now {
             timers.removeFirst()
@@ -252,6 +270,9 @@ public final class MessageLoop {
     /// forever without timers).
     private func takeBits() throws(SystemError) -> UInt32 {
         if !ready.isEmpty || quitRequested || undispatchedBits != 0 { return takePendingAndPolled() }
+        // Work already there needs no timeout, so no clock reading.
+        let found = takePendingAndPolled()
+        if found != 0 { return found }
         guard let deadline = timers.first?.deadline else { return try waitForBits(timeout: nil) }
         let now = MonotonicClock.nanoseconds()
         if deadline <= now { return takePendingAndPolled() }
@@ -261,14 +282,19 @@ public final class MessageLoop {
     /// The pending bits, and the idle poller's bits if it finds work, without waiting.
     private func takePendingAndPolled() -> UInt32 {
         let bits = doorbell.takePending()
-        guard let idlePoller else { return bits }
-        return idlePoller.poll() ? bits | idlePoller.bits : bits
+        guard let idlePollerReference else { return bits }
+        return idlePollerReference._withUnsafeGuaranteedRef { $0.poll() ? bits | $0.bits : bits }
     }
 
-    /// Waits on the doorbell (polling the idle poller while spinning, arming it before sleeping).
+    /// Waits on the doorbell (polling the idle poller while spinning, arming it before sleeping). Nothing
+    /// replaces the poller meanwhile: `poll` and `arm` only look at rings.
     private func waitForBits(timeout: Duration?) throws(SystemError) -> UInt32 {
-        guard let idlePoller else { return try doorbell.wait(timeout: timeout) }
-        return try doorbell.wait(timeout: timeout, polledMask: idlePoller.bits, poll: idlePoller.poll, arm: idlePoller.arm)
+        guard let idlePollerReference else { return try doorbell.wait(timeout: timeout) }
+        return try idlePollerReference._withUnsafeGuaranteedRef { poller in
+            Result { () throws(SystemError) -> UInt32 in
+                try doorbell.wait(timeout: timeout, polledMask: poller.bits, poll: poller.poll, arm: poller.arm)
+            }
+        }.get()
     }
 
     // MARK: Blocking inside a callback

@@ -18,15 +18,23 @@ public final class RpmsgReceivedMessage {
         case returned
     }
 
-    // @exclusivity(unchecked): see RpmsgRemoteDevice (per-message state of the loop's thread).
     /// The endpoint that received it (reply through it).
-    @exclusivity(unchecked) public private(set) var endpoint: RpmsgRemoteEndpoint
+    public var endpoint: RpmsgRemoteEndpoint { receivingEndpoint }
     /// The sender's address (`rpmsg_hdr.src`).
-    @exclusivity(unchecked) public private(set) var source: UInt32
+    public var source: UInt32 { sourceAddress }
     /// The receiving address (`rpmsg_hdr.dst`, the endpoint's).
-    @exclusivity(unchecked) public private(set) var destination: UInt32
+    public var destination: UInt32 { destinationAddress }
     /// The payload length (`rpmsg_hdr.len`).
-    @exclusivity(unchecked) public private(set) var length: Int
+    public var length: Int { payloadLength }
+
+    // @exclusivity(unchecked): see RpmsgRemoteDevice (per-message state of the loop's thread). The public
+    // properties above are getters over private storage because a stored property read from another module
+    // gets a dynamic exclusivity check there (the attribute is not honoured across modules), which costs more
+    // than the call.
+    @exclusivity(unchecked) private var receivingEndpoint: RpmsgRemoteEndpoint
+    @exclusivity(unchecked) private var sourceAddress: UInt32
+    @exclusivity(unchecked) private var destinationAddress: UInt32
+    @exclusivity(unchecked) private var payloadLength: Int
 
     @exclusivity(unchecked) private(set) var head: UInt16
     @exclusivity(unchecked) private(set) var session: UInt32
@@ -36,10 +44,10 @@ public final class RpmsgReceivedMessage {
     @exclusivity(unchecked) private var copy: [UInt8]?
 
     init(endpoint: RpmsgRemoteEndpoint, source: UInt32, destination: UInt32, head: UInt16, session: UInt32, payload: UnsafeRawBufferPointer) {
-        self.endpoint = endpoint
-        self.source = source
-        self.destination = destination
-        self.length = payload.count
+        receivingEndpoint = endpoint
+        sourceAddress = source
+        destinationAddress = destination
+        payloadLength = payload.count
         self.head = head
         self.session = session
         inBuffer = payload
@@ -48,14 +56,15 @@ public final class RpmsgReceivedMessage {
     /// Makes a message object that nobody references any more (its callback returned without keeping it)
     /// describe the next message, instead of allocating a new one.
     func reuse(endpoint: RpmsgRemoteEndpoint, source: UInt32, destination: UInt32, head: UInt16, session: UInt32, payload: UnsafeRawBufferPointer) {
-        self.endpoint = endpoint
-        self.source = source
-        self.destination = destination
-        self.length = payload.count
+        // Consecutive messages usually go to the same endpoint: skip the store (a retain and a release).
+        if receivingEndpoint !== endpoint { receivingEndpoint = endpoint }
+        sourceAddress = source
+        destinationAddress = destination
+        payloadLength = payload.count
         self.head = head
         self.session = session
         inBuffer = payload
-        copy = nil
+        if copy != nil { copy = nil }
         state = .delivering
     }
 

@@ -95,26 +95,32 @@ extension RpmsgRemoteDevice {
             returnRxBuffer(buffer.head)
             return
         }
-        guard let endpoint = endpoint(forDestination: destination) else {
+        guard let recipient = endpoint(forDestination: destination) else {
             tallies.dropped &+= 1
             noteDrop("rpmsg: dropped a \(payloadLength)-byte message from \(rpmsgHex(source)) to \(rpmsgHex(destination)): "
                 + "no endpoint at that address (\(tallies.dropped) dropped so far)", count: tallies.dropped)
             returnRxBuffer(buffer.head)
             return
         }
-        if endpoint.destination == addressAny { endpoint.destination = source }
+        // The endpoint is used unretained (no atomic reference counting per message): `endpoints` holds it
+        // until the callback runs, and the message holds it strongly from `reuse`/`init` on, so it stays alive
+        // through its callback even if the callback destroys it.
+        recipient._withUnsafeGuaranteedRef { endpoint in
+            if endpoint.destination == addressAny { endpoint.destination = source }
+        }
         var message: RpmsgReceivedMessage
-        if let spare = spareMessage {
+        if let spare = spareMessage.take() {
             // The previous message object, which nobody kept: reused instead of allocating one per message.
-            spareMessage = nil
-            spare.reuse(endpoint: endpoint, source: source, destination: destination, head: buffer.head, session: session, payload: payload)
+            recipient._withUnsafeGuaranteedRef { endpoint in
+                spare.reuse(endpoint: endpoint, source: source, destination: destination, head: buffer.head, session: session, payload: payload)
+            }
             message = spare
         } else {
             message = RpmsgReceivedMessage(
-                endpoint: endpoint, source: source, destination: destination,
+                endpoint: recipient.takeUnretainedValue(), source: source, destination: destination,
                 head: buffer.head, session: session, payload: payload)
         }
-        endpoint.callback(message)
+        recipient._withUnsafeGuaranteedRef { endpoint in endpoint.callback(message) }
         if message.state == .delivering {
             // Copy the payload out only if the callback kept a reference to the message. (Asked before the
             // call: `&message` inside the call's arguments makes `swift build -c release` crash in SIL
@@ -123,17 +129,17 @@ extension RpmsgRemoteDevice {
             message.leaveBuffer(keepCopy: keptElsewhere, state: .returned)
             // After a device reset during the callback the buffer belongs to rings that no longer exist.
             if message.session == session { returnRxBuffer(buffer.head) }
-            if !keptElsewhere { spareMessage = message }
+            if !keptElsewhere { spareMessage = consume message }
         }
     }
 
-    /// The endpoint bound to `destination` (the last one found is remembered: consecutive messages usually go
-    /// to the same endpoint).
-    private func endpoint(forDestination destination: UInt32) -> RpmsgRemoteEndpoint? {
-        if let cached = lastEndpoint, cached.address == destination { return cached }
+    /// The endpoint bound to `destination`, unretained (the last one found is remembered: consecutive
+    /// messages usually go to the same endpoint). Valid while `endpoints` holds it.
+    private func endpoint(forDestination destination: UInt32) -> Unmanaged<RpmsgRemoteEndpoint>? {
+        if let cached = lastEndpointReference, cached._withUnsafeGuaranteedRef({ $0.address }) == destination { return cached }
         let found = endpoints[destination]
         lastEndpoint = found
-        return found
+        return lastEndpointReference
     }
 
     /// Returns a vring1 buffer used (len 0); published at the end of the pass or on release.

@@ -40,7 +40,18 @@ extension RpmsgRemoteDevice {
         }
         let buffer = try acquireTxBuffer(timeout: timeout)
         let payload = UnsafeMutableRawBufferPointer(start: buffer.pointer + RpmsgHeader.size, count: payloadCapacity(of: buffer))
-        return RpmsgTxBuffer(buffer: buffer, session: session, payload: payload)
+        // The object handed out last time is reused when nobody else references it any more and it was sent
+        // or released: a zero-copy reply per message then allocates nothing.
+        if var previous = lastTxBuffer.take() {
+            if previous.state != .owned, isKnownUniquelyReferenced(&previous) {
+                previous.reuse(buffer: buffer, session: session, payload: payload)
+                lastTxBuffer = previous
+                return previous
+            }
+        }
+        let fresh = RpmsgTxBuffer(buffer: buffer, session: session, payload: payload)
+        lastTxBuffer = fresh
+        return fresh
     }
 
     /// Sends the first `length` bytes of a zero-copy buffer from `source` to `destination`.

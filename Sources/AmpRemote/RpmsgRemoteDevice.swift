@@ -108,12 +108,19 @@ public final class RpmsgRemoteDevice {
     var announcementHandlers: [(Announcement) -> Void] = []
     @exclusivity(unchecked) var isServicingRx = false
     @exclusivity(unchecked) var rxContinuationPosted = false
+    /// The zero-copy buffer object handed out last, reused by the next ``txBuffer(timeout:)`` when nobody else
+    /// holds it and it was sent or released.
+    @exclusivity(unchecked) var lastTxBuffer: RpmsgTxBuffer?
     /// A delivered message object nobody kept, reused for the next message.
     @exclusivity(unchecked) var spareMessage: RpmsgReceivedMessage?
     /// The batch serviceRx is delivering: buffers taken from vring1 and their header copies.
     @exclusivity(unchecked) var rxBatch: [(AvailableBuffer, WireHeaderCopy)] = []
     /// The endpoint the last message went to (cleared when an endpoint is destroyed).
-    @exclusivity(unchecked) var lastEndpoint: RpmsgRemoteEndpoint?
+    @exclusivity(unchecked) var lastEndpoint: RpmsgRemoteEndpoint? {
+        didSet { lastEndpointReference = lastEndpoint.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `lastEndpoint`, unretained, for the receive path (no reference counting per message).
+    @exclusivity(unchecked) var lastEndpointReference: Unmanaged<RpmsgRemoteEndpoint>?
     // Read once: another module's globals cost an accessor call each time they are read on the hot path.
     let byteOrder = ByteOrder.host
     let headerSize = RpmsgHeader.size

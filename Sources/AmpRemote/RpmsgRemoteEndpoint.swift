@@ -17,9 +17,17 @@ public final class RpmsgRemoteEndpoint {
     /// The endpoint's address (the `src` of what it sends).
     public let address: UInt32
     /// Where ``send(_:)`` sends: ADDR_ANY until set, or learned from the first message received.
-    @exclusivity(unchecked) public var destination: UInt32 = RpmsgConstants.addressAny
+    public var destination: UInt32 {
+        get { defaultDestination }
+        set { defaultDestination = newValue }
+    }
     /// Whether ``destroy()`` was called.
-    @exclusivity(unchecked) public private(set) var isDestroyed = false
+    public var isDestroyed: Bool { destroyed }
+
+    // Private storage behind the public accessors: a stored property used from another module gets a dynamic
+    // exclusivity check there (`@exclusivity(unchecked)` is not honoured across modules).
+    @exclusivity(unchecked) private var defaultDestination: UInt32 = RpmsgConstants.addressAny
+    @exclusivity(unchecked) private var destroyed = false
 
     unowned let device: RpmsgRemoteDevice
     let rpmsgName: RpmsgName?
@@ -95,8 +103,8 @@ public final class RpmsgRemoteEndpoint {
     /// Destroys the endpoint: later messages to its address are dropped; a named endpoint is announced as
     /// destroyed (name-service DESTROY). Sending afterwards fails with `destroyed`.
     public func destroy() {
-        guard !isDestroyed else { return }
-        isDestroyed = true
+        guard !destroyed else { return }
+        destroyed = true
         device.destroy(self)
     }
 

@@ -110,14 +110,38 @@ public final class Doorbell: @unchecked Sendable {
     /// (nil waits forever). Spins for up to ``spinBudgetNanoseconds`` before sleeping. EINTR is retried with the
     /// time left. Only one thread may wait on a doorbell at a time.
     public func wait(timeout: Duration?) throws(SystemError) -> UInt32 {
+        try wait(timeout: timeout, polledMask: 0, poll: { false }, arm: { false })
+    }
+
+    /// ``wait(timeout:)`` for a waiter that can also find work without a ring, by polling shared memory (a
+    /// virtqueue whose peer was asked not to ring while this side spins, as virtio's notification suppression
+    /// or Linux's busy polling do). While spinning it calls `poll` between two looks at the pending bits;
+    /// before sleeping it calls `arm` once, which must ask the peer to ring again and say whether work arrived
+    /// meanwhile (then it does not sleep). Returns the pending bits, plus `polledMask` when `poll` or `arm`
+    /// found work; 0 if `timeout` passes first.
+    ///
+    /// The clock is not read until the spin has gone on for a while (32 looks), so a ring or polled work
+    /// that arrives within about a microsecond costs no clock read at all; the spin budget and the timeout
+    /// count from that first reading.
+    public func wait(
+        timeout: Duration?, polledMask: UInt32, poll: () -> Bool, arm: () -> Bool
+    ) throws(SystemError) -> UInt32 {
         let first = takePending()
         if first != 0 { return first }
-        let deadline = MonotonicClock.deadline(after: timeout)
+        if poll() { return polledMask | takePending() }
+        let timeoutNanoseconds = timeout.map { MonotonicClock.nanoseconds(of: $0) }
+        let start: UInt64
         if spinBudgetNanoseconds > 0 {
-            let spinEnd = MonotonicClock.nanoseconds() &+ spinBudgetNanoseconds
-            let mask = spin(until: deadline.map { min($0, spinEnd) } ?? spinEnd)
-            if mask != 0 { return mask }
+            let budget = min(spinBudgetNanoseconds, timeoutNanoseconds ?? .max)
+            let spun = spin(for: budget, polledMask: polledMask, poll: poll)
+            if spun.mask != 0 { return spun.mask }
+            start = spun.start
+        } else {
+            start = MonotonicClock.nanoseconds()
         }
+        if arm() { return polledMask | takePending() }
+        let deadline = timeoutNanoseconds.map { start &+ $0 }
+        if MonotonicClock.remaining(until: deadline) == 0 { return takePending() }
         return try sleepUntilRung(deadline: deadline)
     }
 
@@ -145,63 +169,40 @@ public final class Doorbell: @unchecked Sendable {
         }
     }
 
-    /// ``wait(timeout:)`` for a waiter that can also find work without a ring, by polling shared memory (a
-    /// virtqueue whose peer was asked not to ring while this side spins, as virtio's notification suppression
-    /// or Linux's busy polling do). While spinning it calls `poll` between two looks at the pending bits;
-    /// before sleeping it calls `arm` once, which must ask the peer to ring again and say whether work arrived
-    /// meanwhile (then it does not sleep). Returns the pending bits, plus `polledMask` when `poll` or `arm`
-    /// found work; 0 if `timeout` passes first.
-    public func wait(
-        timeout: Duration?, polledMask: UInt32, poll: () -> Bool, arm: () -> Bool
-    ) throws(SystemError) -> UInt32 {
-        let first = takePending()
-        if first != 0 { return first }
-        if poll() { return polledMask | takePending() }
-        let deadline = MonotonicClock.deadline(after: timeout)
-        if spinBudgetNanoseconds > 0 {
-            let spinEnd = MonotonicClock.nanoseconds() &+ spinBudgetNanoseconds
-            let mask = spin(until: deadline.map { min($0, spinEnd) } ?? spinEnd, polledMask: polledMask, poll: poll)
-            if mask != 0 { return mask }
-        }
-        if arm() { return polledMask | takePending() }
-        let remaining = MonotonicClock.remaining(until: deadline)
-        if remaining == 0 { return takePending() }
-        return try sleepUntilRung(deadline: deadline)
-    }
-
-    /// After this long without a ring, spinning yields the CPU between looks (see ``spin(until:)``).
+    /// After this long without a ring, spinning yields the CPU between looks (see ``spin(for:polledMask:poll:)``).
     public static let yieldAfterNanoseconds: UInt64 = 5_000
 
-    /// Spins until a bit is pending (returns the taken mask) or the clock passes `end` (returns 0).
+    /// Spins until a bit is pending or `poll` finds work (returns the taken mask, plus `polledMask` for
+    /// polled work) or `budget` nanoseconds have passed (returns mask 0). Also returns the spin's start as
+    /// the clock first read it (0 if the spin ended before reading it).
     ///
-    /// The first ``yieldAfterNanoseconds`` are a pure spin (a ring from a peer running on another CPU arrives
-    /// within a few hundred nanoseconds). After that the spinner calls `sched_yield` every 32 looks: when the
-    /// ringer shares this CPU (the scheduler put a waker and its wakee on one CPU, which is sticky: neither
-    /// sleeps long enough for the balancer to move one), the ringer can then run and ring instead of waiting
-    /// for the spin to end and a futex wake-up; with the CPU to itself `sched_yield` returns at once.
-    private func spin(until end: UInt64) -> UInt32 {
-        spin(until: end, polledMask: 0) { false }
-    }
-
-    /// ``spin(until:)`` that also returns `polledMask` (with any pending bits) as soon as `poll` finds work.
-    private func spin(until end: UInt64, polledMask: UInt32, poll: () -> Bool) -> UInt32 {
+    /// The clock is read every 32 looks, the first time after 32 looks (so the budget runs from about a
+    /// microsecond in). The first ``yieldAfterNanoseconds`` are a pure spin (a ring from a peer running on
+    /// another CPU arrives within a few hundred nanoseconds). After that the spinner calls `sched_yield` every
+    /// 32 looks: when the ringer shares this CPU (the scheduler put a waker and its wakee on one CPU, which is
+    /// sticky: neither sleeps long enough for the balancer to move one), the ringer can then run and ring
+    /// instead of waiting for the spin to end and a futex wake-up; with the CPU to itself `sched_yield`
+    /// returns at once.
+    private func spin(for budget: UInt64, polledMask: UInt32, poll: () -> Bool) -> (mask: UInt32, start: UInt64) {
         var iterations: UInt32 = 0
-        let yieldFrom = MonotonicClock.nanoseconds() &+ Self.yieldAfterNanoseconds
+        var start: UInt64 = 0
         var yielding = false
         while true {
             if pending.load(ordering: .relaxed) != 0 {
                 let mask = pending.exchange(0, ordering: .acquiringAndReleasing)
-                if mask != 0 { return mask }
+                if mask != 0 { return (mask, start) }
             }
-            if poll() { return polledMask | takePending() }
+            if poll() { return (polledMask | takePending(), start) }
             amp_cpu_relax()
             iterations &+= 1
             if iterations & 31 == 0 {
                 let now = MonotonicClock.nanoseconds()
-                if now >= end { return 0 }
+                if start == 0 { start = now }
+                let spun = now &- start
+                if spun >= budget { return (0, start) }
                 if yielding {
                     sched_yield()
-                } else if now >= yieldFrom {
+                } else if spun >= Self.yieldAfterNanoseconds {
                     yielding = true
                 }
             }

@@ -6,6 +6,18 @@ public enum MonotonicClock {
         Sys.monotonicNanoseconds()
     }
 
+    /// CLOCK_MONOTONIC as of the last clock tick (CLOCK_MONOTONIC_COARSE): a few nanoseconds to read instead
+    /// of tens, but up to ``coarseLagNanoseconds`` behind ``nanoseconds()``. For "can this deadline have
+    /// passed yet?" checks on hot paths, before paying for a precise reading.
+    public static func coarseNanoseconds() -> UInt64 {
+        Sys.coarseMonotonicNanoseconds()
+    }
+
+    /// How far ``coarseNanoseconds()`` may lag ``nanoseconds()``: two ticks of the coarse clock (its
+    /// resolution, 1-10 ms depending on the kernel's HZ), so that `coarse + lag < deadline` proves the
+    /// deadline is still ahead.
+    public static let coarseLagNanoseconds: UInt64 = 2 * Sys.coarseMonotonicResolution(fallback: 10_000_000)
+
     /// `duration` in whole nanoseconds, clamped to 0...UInt64.max / 2 (negative durations become 0).
     public static func nanoseconds(of duration: Duration) -> UInt64 {
         let (seconds, attoseconds) = duration.components

@@ -58,6 +58,22 @@ enum Sys {
         return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
     }
 
+    /// clock_gettime(CLOCK_MONOTONIC_COARSE) in nanoseconds (vDSO, no kernel entry, no timestamp counter
+    /// read: the time of the last tick).
+    @inline(__always)
+    static func coarseMonotonicNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
+    }
+
+    /// clock_getres(CLOCK_MONOTONIC_COARSE) in nanoseconds (the tick), or `fallback` if it fails.
+    static func coarseMonotonicResolution(fallback: UInt64) -> UInt64 {
+        var resolution = timespec()
+        guard clock_getres(CLOCK_MONOTONIC_COARSE, &resolution) == 0 else { return fallback }
+        return UInt64(resolution.tv_sec) &* 1_000_000_000 &+ UInt64(resolution.tv_nsec)
+    }
+
     /// Seconds since the epoch on CLOCK_REALTIME (for comparing with file times).
     static func realtimeSeconds() -> Int64 {
         var now = timespec()

@@ -124,6 +124,36 @@ struct DoorbellTests {
         #expect(sleepers.load() == 0)
     }
 
+    /// The spin reads the clock only after its first looks, and the timeout counts from that reading: a wait
+    /// still lasts at least its timeout, spinning or not.
+    @Test(arguments: [0, 30])
+    func anUnrungWaitLastsItsTimeout(spinMicroseconds: Int) throws {
+        let fixture = try Fixture("timeout")
+        let bell = try Doorbell(
+            segment: fixture.segment, mailboxOffset: 0, kind: .futex, spinBudget: .microseconds(spinMicroseconds))
+        for milliseconds in [0, 1, 5] {
+            let start = MonotonicClock.nanoseconds()
+            #expect(try bell.wait(timeout: .milliseconds(milliseconds)) == 0)
+            #expect(MonotonicClock.nanoseconds() - start >= UInt64(milliseconds) * 1_000_000)
+            var polls = 0
+            let polled = try bell.wait(timeout: .milliseconds(milliseconds), polledMask: 4, poll: { polls += 1; return false }, arm: { false })
+            #expect(polled == 0 && polls >= 1)
+        }
+    }
+
+    /// The coarse clock is never ahead of the precise one and lags it by less than the documented bound.
+    @Test func coarseClockLagsThePreciseOneWithinItsBound() {
+        #expect(MonotonicClock.coarseLagNanoseconds > 0)
+        for _ in 0..<1000 {
+            // Read between two precise readings, so a preemption anywhere cannot fail the checks.
+            let before = MonotonicClock.nanoseconds()
+            let coarse = MonotonicClock.coarseNanoseconds()
+            let after = MonotonicClock.nanoseconds()
+            #expect(coarse <= after)
+            #expect(Int64(before) - Int64(coarse) < Int64(MonotonicClock.coarseLagNanoseconds))
+        }
+    }
+
     @Test func wakeInterruptsAWaiterWithoutTimeout() throws {
         let fixture = try Fixture("wake")
         let bell = try Doorbell(segment: fixture.segment, mailboxOffset: 0, kind: .futex)

@@ -24,36 +24,58 @@ public final class EchoService {
     /// The echoing endpoint.
     public private(set) var endpoint: RpmsgRemoteEndpoint?
     /// Messages echoed.
-    public private(set) var echoed = 0
+    public var echoed: Int { echoer.echoed }
     /// Replies that failed.
-    public private(set) var failures = 0
+    public var failures: Int { echoer.failures }
     /// The service (endpoint) name.
-    public let name: String
-    private let mode: EchoMode
-    private let traceEach: Bool
-    private var held: [RpmsgReceivedMessage] = []
-    private unowned let core: RemoteCore
+    public var name: String { echoer.name }
+    private let echoer: Echoer
 
     /// Creates the endpoint `name` (announced to the host) on `core`'s rpmsg device. With `traceEach`, every
     /// message is traced as "<name>: message N from 0x<src> (<len> bytes)".
     public init(core: RemoteCore, name: String, mode: EchoMode = .copy, traceEach: Bool = false) throws(RpmsgRemoteError) {
-        self.core = core
+        let echoer = Echoer(core: core, name: name, mode: mode, traceEach: traceEach)
+        self.echoer = echoer
+        // The callback holds the echoer strongly (it does not hold this service or the endpoint, so no cycle):
+        // unlike an `unowned self` capture, that costs no reference counting per message.
+        endpoint = try core.rpmsg.createEndpoint(name: name) { message in echoer.receive(message) }
+    }
+}
+
+/// The echoing itself, and its counters: what the endpoint's callback holds.
+private final class Echoer {
+    let name: String
+    let mode: EchoMode
+    let traceEach: Bool
+    // @exclusivity(unchecked): touched by the message loop's thread only, on every message.
+    @exclusivity(unchecked) var echoed = 0
+    @exclusivity(unchecked) var failures = 0
+    @exclusivity(unchecked) private var held: [RpmsgReceivedMessage] = []
+    /// The core, unretained: it lives as long as the process (RemoteCore.run never returns), and any strong or
+    /// `unowned` use of it would cost reference counting on every message.
+    private let core: Unmanaged<RemoteCore>
+
+    init(core: RemoteCore, name: String, mode: EchoMode, traceEach: Bool) {
+        self.core = .passUnretained(core)
         self.name = name
         self.mode = mode
         self.traceEach = traceEach
-        endpoint = try core.rpmsg.createEndpoint(name: name) { [unowned self] message in receive(message) }
     }
 
-    private func receive(_ message: RpmsgReceivedMessage) {
+    private func trace(_ text: String) {
+        core.takeUnretainedValue().trace(text)
+    }
+
+    func receive(_ message: RpmsgReceivedMessage) {
         if traceEach {
-            core.trace("\(name): message \(echoed + failures + 1) from 0x\(String(message.source, radix: 16)) (\(message.length) bytes)")
+            trace("\(name): message \(echoed + failures + 1) from 0x\(String(message.source, radix: 16)) (\(message.length) bytes)")
         }
         do {
             try echo(message)
             echoed += 1
         } catch {
             failures += 1
-            core.trace("\(name): echo of \(message.length) bytes to 0x\(String(message.source, radix: 16)) failed: \(error)")
+            trace("\(name): echo of \(message.length) bytes to 0x\(String(message.source, radix: 16)) failed: \(error)")
         }
         if mode == .hold { holdUntilReleased(message) }
     }
@@ -65,22 +87,23 @@ public final class EchoService {
         case .trySend:
             try message.endpoint.trySend(to: message.source, message.payload)
         case .zeroCopy:
-            let buffer = try message.endpoint.getTxBuffer()
+            let endpoint = message.endpoint
+            let buffer = try endpoint.getTxBuffer()
             guard buffer.capacity >= message.length else {
-                message.endpoint.releaseTxBuffer(buffer)
+                endpoint.releaseTxBuffer(buffer)
                 throw RpmsgRemoteError(.messageTooLarge, "\(name): the \(buffer.capacity)-byte reply buffer cannot hold \(message.length) bytes")
             }
             message.withUnsafePayload { payload in buffer.payload.copyMemory(from: payload) }
-            try message.endpoint.sendNoCopy(buffer, length: message.length, to: message.source)
+            try endpoint.sendNoCopy(buffer, length: message.length, to: message.source)
         }
     }
 
     private func holdUntilReleased(_ message: RpmsgReceivedMessage) {
         if message.hold() { held.append(message) }
-        guard message.payload == Self.releaseCommand else { return }
+        guard message.payload == EchoService.releaseCommand else { return }
         let count = held.count
         for buffer in held { buffer.release() }
         held = []
-        core.trace("\(name): released \(count) held buffer(s)")
+        trace("\(name): released \(count) held buffer(s)")
     }
 }

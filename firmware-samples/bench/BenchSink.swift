@@ -23,19 +23,32 @@ final class BenchSink {
 
     /// The endpoint, announced to the host under the service name.
     private(set) var endpoint: RpmsgRemoteEndpoint?
-    // @exclusivity(unchecked): counted on every message, by the message loop's thread only.
     /// Data messages since the last control message.
-    @exclusivity(unchecked) private(set) var pending: UInt32 = 0
+    var pending: UInt32 { tally.pending }
     /// Data messages since start.
-    @exclusivity(unchecked) private(set) var total: UInt64 = 0
+    var total: UInt64 { tally.total }
     /// Count replies that could not be sent.
-    private(set) var failures = 0
-    private unowned let core: RemoteCore
+    var failures: Int { tally.failures }
+    private let tally = Tally()
+
+    /// The counters, captured strongly by the endpoint's callback: unlike an `unowned self` capture, that
+    /// costs no reference counting per message (the endpoint does not keep the sink alive, so no cycle).
+    private final class Tally {
+        // @exclusivity(unchecked): counted on every message, by the message loop's thread only.
+        @exclusivity(unchecked) var pending: UInt32 = 0
+        @exclusivity(unchecked) var total: UInt64 = 0
+        @exclusivity(unchecked) var failures = 0
+    }
 
     /// Creates the endpoint `name` on `core`'s rpmsg device (announced to the host).
     init(core: RemoteCore, name: String) throws(RpmsgRemoteError) {
-        self.core = core
-        endpoint = try core.rpmsg.createEndpoint(name: name) { [unowned self] message in receive(message) }
+        let tally = self.tally
+        // The core is captured unretained: it lives as long as the process (RemoteCore.run never returns),
+        // and an `unowned` (or any strong) use of it would cost reference counting on every message.
+        let core = Unmanaged.passUnretained(core)
+        endpoint = try core.takeUnretainedValue().rpmsg.createEndpoint(name: name) { message in
+            Self.receive(message, tally: tally, core: core)
+        }
     }
 
     /// The count reply for `count`: u32 little-endian at offset 0.
@@ -45,19 +58,19 @@ final class BenchSink {
         return writer.bytes
     }
 
-    private func receive(_ message: RpmsgReceivedMessage) {
-        guard message.length == Self.controlLength else {
-            pending &+= 1
-            total &+= 1
+    private static func receive(_ message: RpmsgReceivedMessage, tally: Tally, core: Unmanaged<RemoteCore>) {
+        guard message.length == controlLength else {
+            tally.pending &+= 1
+            tally.total &+= 1
             return
         }
-        let count = pending
-        pending = 0
+        let count = tally.pending
+        tally.pending = 0
         do {
-            try message.reply(Self.reply(count: count))
+            try message.reply(reply(count: count))
         } catch {
-            failures += 1
-            core.trace("rpmsg-bench-sink: the count reply (\(count)) to 0x\(String(message.source, radix: 16)) failed: \(error)")
+            tally.failures += 1
+            core.takeUnretainedValue().trace("rpmsg-bench-sink: the count reply (\(count)) to 0x\(String(message.source, radix: 16)) failed: \(error)")
         }
     }
 }
