@@ -16,10 +16,14 @@ public struct BenchConfiguration: Equatable, Sendable {
     public var idleWindow: Duration
     /// The payload sizes measured (the report has a row for 16 and for 496 bytes).
     public var payloadSizes: [Int]
+    /// Rounds per measurement in ``BenchRunner``: each round measures every column in turn, with its share of
+    /// the warm-up, iterations, time limit and streaming window, so a slow spell of the machine falls on all
+    /// columns alike instead of on whichever column ran then.
+    public var rounds: Int
 
     public init(
         roundTripWarmup: Int, roundTripIterations: Int, roundTripTimeLimit: Duration, streamBatch: Int,
-        throughputDuration: Duration, idleWindow: Duration, payloadSizes: [Int] = [16, 496]
+        throughputDuration: Duration, idleWindow: Duration, payloadSizes: [Int] = [16, 496], rounds: Int = 1
     ) {
         self.roundTripWarmup = roundTripWarmup
         self.roundTripIterations = roundTripIterations
@@ -28,18 +32,33 @@ public struct BenchConfiguration: Equatable, Sendable {
         self.throughputDuration = throughputDuration
         self.idleWindow = idleWindow
         self.payloadSizes = payloadSizes
+        self.rounds = rounds
     }
 
-    /// `ampsoc bench`: 20,000 round trips after 2,000 warm-up ones, ~1 s of streaming, 2 s idle window.
-    /// About 10 s for the two baselines on a 2-vCPU machine; well under 60 s in the worst case (time limits).
+    /// This configuration's share for one of ``rounds`` rounds: warm-up, iterations, time limit and streaming
+    /// window divided by the number of rounds (at least one warm-up round trip and one iteration each).
+    public var perRound: BenchConfiguration {
+        let count = max(1, rounds)
+        var share = self
+        share.roundTripWarmup = max(1, roundTripWarmup / count)
+        share.roundTripIterations = max(1, roundTripIterations / count)
+        share.roundTripTimeLimit = roundTripTimeLimit / count
+        share.throughputDuration = throughputDuration / count
+        share.rounds = 1
+        return share
+    }
+
+    /// `ampsoc bench`: 20,000 round trips after 2,000 warm-up ones, ~1 s of streaming, 2 s idle window, each
+    /// measurement in 5 rounds. About 10 s for the two baselines on a 2-vCPU machine; well under 60 s in the
+    /// worst case (time limits).
     public static let standard = BenchConfiguration(
         roundTripWarmup: 2_000, roundTripIterations: 20_000, roundTripTimeLimit: .seconds(4), streamBatch: 8_192,
-        throughputDuration: .seconds(1), idleWindow: .seconds(2))
+        throughputDuration: .seconds(1), idleWindow: .seconds(2), rounds: 5)
 
-    /// `ampsoc bench --quick` (tests): a tenth of the work; the numbers are noisier.
+    /// `ampsoc bench --quick` (tests): a tenth of the work, in 2 rounds; the numbers are noisier.
     public static let quick = BenchConfiguration(
         roundTripWarmup: 200, roundTripIterations: 2_000, roundTripTimeLimit: .seconds(1), streamBatch: 2_048,
-        throughputDuration: .milliseconds(150), idleWindow: .milliseconds(500))
+        throughputDuration: .milliseconds(150), idleWindow: .milliseconds(500), rounds: 2)
 }
 
 /// The timing code every transport shares: per-iteration timestamps for round trips, a timed window of whole
@@ -52,14 +71,24 @@ public enum BenchMeasurement {
     public static func roundTrips(
         _ transport: any BenchTransport, size: Int, configuration: BenchConfiguration
     ) throws(BenchError) -> LatencySummary {
+        try latencySummary(of: roundTripSamples(transport, size: size, configuration: configuration), transport: transport)
+    }
+
+    /// The samples of ``roundTrips(_:size:configuration:)`` (nanoseconds, one per timed round trip), for callers
+    /// that merge several runs before summarising.
+    public static func roundTripSamples(
+        _ transport: any BenchTransport, size: Int, configuration: BenchConfiguration
+    ) throws(BenchError) -> [UInt64] {
         try transport.checkPayloadSize(size)
-        let samples: [UInt64]
         if try transport.timedRoundTrips(size: size, count: configuration.roundTripWarmup, timeLimit: configuration.roundTripTimeLimit) != nil {
-            samples = try transport.timedRoundTrips(
+            return try transport.timedRoundTrips(
                 size: size, count: configuration.roundTripIterations, timeLimit: configuration.roundTripTimeLimit) ?? []
-        } else {
-            samples = try callerTimedRoundTrips(transport, size: size, configuration: configuration)
         }
+        return try callerTimedRoundTrips(transport, size: size, configuration: configuration)
+    }
+
+    /// The median and p99 of `samples`; an error naming `transport` when there are none.
+    public static func latencySummary(of samples: [UInt64], transport: any BenchTransport) throws(BenchError) -> LatencySummary {
         guard let summary = LatencySummary(nanoseconds: samples) else {
             throw .protocolViolation(transport: transport.name, detail: "no round trip completed")
         }
@@ -93,6 +122,15 @@ public enum BenchMeasurement {
     public static func throughput(
         _ transport: any BenchTransport, size: Int, configuration: BenchConfiguration
     ) throws(BenchError) -> ThroughputSummary {
+        let window = try throughputWindow(transport, size: size, configuration: configuration)
+        return ThroughputSummary(messages: window.messages, payloadSize: size, nanoseconds: window.nanoseconds)
+    }
+
+    /// The messages and the nanoseconds of ``throughput(_:size:configuration:)``'s timed window, for callers
+    /// that add up several windows before computing the rate.
+    public static func throughputWindow(
+        _ transport: any BenchTransport, size: Int, configuration: BenchConfiguration
+    ) throws(BenchError) -> (messages: Int, nanoseconds: UInt64) {
         try transport.checkPayloadSize(size)
         let batch = max(1, configuration.streamBatch)
         try transport.stream(size: size, count: batch)
@@ -105,6 +143,6 @@ public enum BenchMeasurement {
             messages += batch
             elapsed = MonotonicClock.nanoseconds() &- start
         } while elapsed < duration
-        return ThroughputSummary(messages: messages, payloadSize: size, nanoseconds: elapsed)
+        return (messages, elapsed)
     }
 }

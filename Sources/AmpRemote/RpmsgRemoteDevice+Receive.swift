@@ -7,7 +7,8 @@
 //     learns its default destination from the first message, as OpenAMP does;
 //   - anything else: counted as dropped ("no recipient") and traced.
 // Every buffer goes back to the host used (len 0, nothing written) right after dispatch, unless the callback
-// held it; a held buffer goes back on release. Malformed buffers (shorter than a header, header len past the
+// held it; a held buffer goes back on release. Returns are published after every batch of 16 and at the end
+// of the pass. Malformed buffers (shorter than a header, header len past the
 // buffer) are counted, traced and returned too: unlike Linux, nothing is leaked.
 // One pass handles at most `num` buffers, then yields to the loop (timers, heartbeat) and continues.
 // Notifications: a drained pass asks the host not to kick vring1 (NO_NOTIFY, or avail_event behind with
@@ -54,6 +55,9 @@ extension RpmsgRemoteDevice {
                 handled += 1
                 deliver(buffer, header: header)
             }
+            // The batch's buffers go back now rather than at the end of the pass: a host streaming with all
+            // its buffers in flight can refill the ring while the rest of the pass is delivered.
+            if !drained, session == sessionAtStart { publishRxReturns() }
         }
         rxBatch.removeAll(keepingCapacity: true)
         publishRxReturns()
@@ -144,12 +148,16 @@ extension RpmsgRemoteDevice {
 
     /// Returns a vring1 buffer used (len 0); published at the end of the pass or on release.
     func returnRxBuffer(_ head: UInt16) {
-        guard let queue = fromHost else { return }
-        do {
-            try queue.addUsed(head: head, length: 0)
-        } catch {
-            core.fatal("rpmsg: internal error returning a vring1 buffer: \(error)")
+        guard let queue = fromHostReference else { return }
+        let failure = queue._withUnsafeGuaranteedRef { queue -> VirtqueueError? in
+            do throws(VirtqueueError) {
+                try queue.addUsed(head: head, length: 0)
+                return nil
+            } catch {
+                return error
+            }
         }
+        if let failure { core.fatal("rpmsg: internal error returning a vring1 buffer: \(failure)") }
         rxReturnsUnpublished = true
     }
 

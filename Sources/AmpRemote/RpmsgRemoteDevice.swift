@@ -94,7 +94,11 @@ public final class RpmsgRemoteDevice {
     @exclusivity(unchecked) var session: UInt32 = 0
     /// vring0 (to the host) and vring1 (from the host), while ready.
     @exclusivity(unchecked) var toHost: VirtqueueDevice?
-    @exclusivity(unchecked) var fromHost: VirtqueueDevice?
+    @exclusivity(unchecked) var fromHost: VirtqueueDevice? {
+        didSet { fromHostReference = fromHost.map { Unmanaged.passUnretained($0) } }
+    }
+    /// `fromHost`, unretained, for returning buffers (once per message: no reference counting there).
+    @exclusivity(unchecked) var fromHostReference: Unmanaged<VirtqueueDevice>?
     @exclusivity(unchecked) var toHostNotifyID: UInt32 = 0
     @exclusivity(unchecked) var fromHostNotifyID: UInt32 = 0
     /// Buffers taken from vring0 and given back unused (released zero-copy buffers); used first.

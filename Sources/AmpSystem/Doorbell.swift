@@ -171,6 +171,8 @@ public final class Doorbell: @unchecked Sendable {
 
     /// After this long without a ring, spinning yields the CPU between looks (see ``spin(for:polledMask:poll:)``).
     public static let yieldAfterNanoseconds: UInt64 = 5_000
+    /// A `sched_yield` that takes this long ran another thread on this CPU: the spin ends and the waiter sleeps.
+    public static let sharedCPUYieldNanoseconds: UInt64 = 3_000
 
     /// Spins until a bit is pending or `poll` finds work (returns the taken mask, plus `polledMask` for
     /// polled work) or `budget` nanoseconds have passed (returns mask 0). Also returns the spin's start as
@@ -182,7 +184,8 @@ public final class Doorbell: @unchecked Sendable {
     /// 32 looks: when the ringer shares this CPU (the scheduler put a waker and its wakee on one CPU, which is
     /// sticky: neither sleeps long enough for the balancer to move one), the ringer can then run and ring
     /// instead of waiting for the spin to end and a futex wake-up; with the CPU to itself `sched_yield`
-    /// returns at once.
+    /// returns at once; when a yield does run another thread instead, the spin ends early (the waiter then
+    /// sleeps, and the scheduler may place it on another CPU when it is woken).
     private func spin(for budget: UInt64, polledMask: UInt32, poll: () -> Bool) -> (mask: UInt32, start: UInt64) {
         var iterations: UInt32 = 0
         var start: UInt64 = 0
@@ -202,6 +205,11 @@ public final class Doorbell: @unchecked Sendable {
                 if spun >= budget { return (0, start) }
                 if yielding {
                     sched_yield()
+                    // The yield ran another thread: this CPU is shared with someone (often the very peer that
+                    // will ring, placed here when it was woken). Spinning on would keep both on one CPU, each
+                    // ring costing a time slice; sleeping instead lets the scheduler put the waker and this
+                    // thread on separate CPUs when it wakes this one.
+                    if MonotonicClock.nanoseconds() &- now >= Self.sharedCPUYieldNanoseconds { return (0, start) }
                 } else if spun >= Self.yieldAfterNanoseconds {
                     yielding = true
                 }

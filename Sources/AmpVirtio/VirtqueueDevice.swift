@@ -51,6 +51,9 @@ public final class VirtqueueDevice {
     private let usedMirror: UnsafeMutableBufferPointer<UInt64>
     /// Never a real element: ids are below num <= 32768.
     private static let unknownElement = UInt64.max
+    /// Per head: the last address and length translated for it and the result, so that a descriptor the
+    /// driver re-posts unchanged (the usual rpmsg pattern) costs no call of the translation closure.
+    private let translations: UnsafeMutableBufferPointer<CachedTranslation>
     private var heldCount = 0
     /// The next avail index to consume.
     private var lastAvail: UInt16 = 0
@@ -99,12 +102,15 @@ public final class VirtqueueDevice {
         usedLimit.initialize(repeating: 0)
         usedMirror = .allocate(capacity: num)
         usedMirror.initialize(repeating: Self.unknownElement)
+        translations = .allocate(capacity: num)
+        translations.initialize(repeating: CachedTranslation())
     }
 
     deinit {
         isHeld.deallocate()
         usedLimit.deallocate()
         usedMirror.deallocate()
+        translations.deallocate()
     }
 
     /// Forgets held buffers, the indices and a previous violation (counters are kept); the ring itself is not
@@ -113,6 +119,7 @@ public final class VirtqueueDevice {
         isHeld.update(repeating: false)
         usedLimit.update(repeating: 0)
         usedMirror.update(repeating: Self.unknownElement)
+        translations.update(repeating: CachedTranslation())
         heldCount = 0
         lastAvail = 0
         observedAvail = 0
@@ -188,9 +195,17 @@ public final class VirtqueueDevice {
         } else {
             chain = try walkChain(head: head, length: length, flags: flags)
         }
-        guard let pointer = translate(address, length) else {
-            throw violation(
-                "desc[\(head)].addr = 0x\(String(address, radix: 16)): \(length) bytes there are outside device memory")
+        let pointer: UnsafeMutableRawPointer
+        let cached = translations[head]
+        if let known = cached.pointer, cached.address == address, cached.length == length {
+            pointer = known
+        } else {
+            guard let translated = translate(address, length) else {
+                throw violation(
+                    "desc[\(head)].addr = 0x\(String(address, radix: 16)): \(length) bytes there are outside device memory")
+            }
+            translations[head] = CachedTranslation(address: address, length: length, pointer: translated)
+            pointer = translated
         }
         isHeld[head] = true
         usedLimit[head] = chain.usedLimit
@@ -378,4 +393,11 @@ public final class VirtqueueDevice {
         tallies.violations &+= 1
         return error
     }
+}
+
+/// A translation the device made for one head: the descriptor's address and length and where they landed.
+private struct CachedTranslation {
+    var address: UInt64 = 0
+    var length: UInt32 = 0
+    var pointer: UnsafeMutableRawPointer?
 }

@@ -37,8 +37,9 @@ extension BenchTests {
     @Test func textShowsTheFullStackColumnAndItsTargets() throws {
         let result = try BenchTestSupport.run(try BenchTestSupport.executable("ampsoc"), ["bench", "--quick"])
         #expect(result.status == .exited(0))
-        #expect(result.standardError == "ampsoc bench: measuring raw shared memory...\nampsoc bench: measuring SOCK_SEQPACKET...\n"
-            + "ampsoc bench: measuring the ampsoc stack...\nampsoc bench: measuring the ampsoc stack over SMD...\n")
+        #expect(result.standardError == "ampsoc bench: starting the columns...\n"
+            + "ampsoc bench: round trips of 16 bytes, 2 round(s)...\nampsoc bench: round trips of 496 bytes, 2 round(s)...\n"
+            + "ampsoc bench: one-way streams of 16 bytes, 2 round(s)...\nampsoc bench: one-way streams of 496 bytes, 2 round(s)...\n")
         let lines = result.standardOutput.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("ampsoc bench: ") == true)
         #expect(lines.contains("Round trip, median / p99 in microseconds (lower is better)"))

@@ -229,6 +229,25 @@ extension VirtqueueTests {
         expectDeviceBroken(pair, "vring1: desc[0].addr = 0xdead0000: 512 bytes there are outside device memory")
     }
 
+    @Test("hostile driver: a descriptor rewritten after an accepted lap is translated and checked again")
+    func rewrittenDescriptorAfterAcceptedLap() throws {
+        let pair = try hostileDriverPair()
+        // Lap 1: head 0 points at the pool's last buffer and is accepted (its translation remembered); lap 2:
+        // unchanged, it lands at the same place; lap 3: the same address with one byte more must be refused.
+        pair.ring.putDescriptor(0, address: pair.pool.address(of: 7), length: 512, flags: 2, next: 0)
+        for lap in 0..<2 {
+            pair.ring.put(UInt16(0), at: pair.ring.layout.availRingOffset + 2 * lap)
+            pair.ring.put(UInt16(lap + 1), at: pair.ring.layout.availIdxOffset)
+            #expect(try pair.device.takeAvailable()?.pointer == pair.pool.pointer(of: 7))
+            try pair.device.addUsed(head: 0, length: 0)
+            _ = pair.device.publishUsed()
+        }
+        pair.ring.putDescriptor(0, address: pair.pool.address(of: 7), length: 513, flags: 2, next: 0)
+        pair.ring.put(UInt16(0), at: pair.ring.layout.availRingOffset + 4)
+        pair.ring.put(UInt16(3), at: pair.ring.layout.availIdxOffset)
+        expectDeviceBroken(pair, "vring1: desc[0].addr = 0x80000e00: 513 bytes there are outside device memory")
+    }
+
     @Test("hostile driver: buffer running past the end of device memory")
     func bufferPastEnd() throws {
         let pair = try hostileDriverPair()

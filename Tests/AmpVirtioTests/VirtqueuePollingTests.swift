@@ -95,6 +95,8 @@ extension VirtqueueTests {
             #expect(header.u32(at: 0, order: .little) == 0x0102_0304)
             #expect(header.u16(at: 8, order: .little) == 0x1122)
             #expect(header.bytes == Array(bytes[1..<17]))
+            // A longer buffer: still exactly the first 16 bytes.
+            #expect(WireHeaderCopy(base + 1, count: 19).bytes == Array(bytes[1..<17]))
             // A short buffer: only `count` bytes are copied, the rest of the copy is zero.
             let short = WireHeaderCopy(base + 1, count: 3)
             #expect(short.bytes == [0x04, 0x03, 0x02] + [UInt8](repeating: 0, count: 13))
