@@ -17,7 +17,7 @@ public struct BenchConfiguration: Equatable, Sendable {
     /// The payload sizes measured (the report has a row for 16 and for 496 bytes).
     public var payloadSizes: [Int]
     /// Rounds per measurement in ``BenchRunner``: each round measures every column in turn, with its share of
-    /// the warm-up, iterations, time limit and streaming window, so a slow spell of the machine falls on all
+    /// the iterations, time limit and streaming window (and the whole warm-up), so a slow spell of the machine falls on all
     /// columns alike instead of on whichever column ran then.
     public var rounds: Int
 
@@ -35,12 +35,13 @@ public struct BenchConfiguration: Equatable, Sendable {
         self.rounds = rounds
     }
 
-    /// This configuration's share for one of ``rounds`` rounds: warm-up, iterations, time limit and streaming
-    /// window divided by the number of rounds (at least one warm-up round trip and one iteration each).
+    /// This configuration's share for one of ``rounds`` rounds: iterations, time limit and streaming window
+    /// divided by the number of rounds (at least one iteration each). The warm-up is not divided: every round
+    /// starts with a topology that sat idle while the other columns ran, whose threads must first wake up
+    /// and settle on their CPUs.
     public var perRound: BenchConfiguration {
         let count = max(1, rounds)
         var share = self
-        share.roundTripWarmup = max(1, roundTripWarmup / count)
         share.roundTripIterations = max(1, roundTripIterations / count)
         share.roundTripTimeLimit = roundTripTimeLimit / count
         share.throughputDuration = throughputDuration / count
@@ -66,8 +67,8 @@ public struct BenchConfiguration: Equatable, Sendable {
 public enum BenchMeasurement {
     /// `configuration.roundTripWarmup` untimed round trips, then up to `roundTripIterations` timed ones (fewer if
     /// `roundTripTimeLimit` runs out), each timed on its own: by the transport when it drives its round trips
-    /// itself (``BenchTransport/timedRoundTrips(size:count:timeLimit:)``), otherwise here, around every
-    /// ``BenchTransport/roundTrip(size:)`` call.
+    /// itself (``BenchTransport/timedRoundTrips(size:count:timeLimit:)``, one run whose first samples are the
+    /// warm-up), otherwise here, around every ``BenchTransport/roundTrip(size:)`` call.
     public static func roundTrips(
         _ transport: any BenchTransport, size: Int, configuration: BenchConfiguration
     ) throws(BenchError) -> LatencySummary {
@@ -80,9 +81,14 @@ public enum BenchMeasurement {
         _ transport: any BenchTransport, size: Int, configuration: BenchConfiguration
     ) throws(BenchError) -> [UInt64] {
         try transport.checkPayloadSize(size)
-        if try transport.timedRoundTrips(size: size, count: configuration.roundTripWarmup, timeLimit: configuration.roundTripTimeLimit) != nil {
-            return try transport.timedRoundTrips(
-                size: size, count: configuration.roundTripIterations, timeLimit: configuration.roundTripTimeLimit) ?? []
+        // A transport that times itself runs warm-up and timed round trips as one run, the warm-up's samples
+        // dropped: a pause between the two would let its threads fall asleep, and the timed run would start
+        // with wake-ups (and the scheduler's placement of the woken threads) instead of warm.
+        let warmup = configuration.roundTripWarmup
+        if let samples = try transport.timedRoundTrips(
+            size: size, count: warmup + configuration.roundTripIterations, timeLimit: configuration.roundTripTimeLimit)
+        {
+            return Array(samples.dropFirst(warmup))
         }
         return try callerTimedRoundTrips(transport, size: size, configuration: configuration)
     }

@@ -34,12 +34,12 @@ extension BenchTests {
 
     @Test func perRoundSharesDivideTheWork() {
         let share = Self.roundsConfiguration.perRound
-        #expect(share.roundTripWarmup == 2 && share.roundTripIterations == 10 && share.rounds == 1)
+        #expect(share.roundTripWarmup == 6 && share.roundTripIterations == 10 && share.rounds == 1)
         #expect(share.roundTripTimeLimit == .seconds(10))
         let tiny = BenchConfiguration(
             roundTripWarmup: 1, roundTripIterations: 2, roundTripTimeLimit: .seconds(1), streamBatch: 1,
             throughputDuration: .seconds(1), idleWindow: .seconds(1), rounds: 4).perRound
-        #expect(tiny.roundTripWarmup == 1 && tiny.roundTripIterations == 1)
+        #expect(tiny.roundTripWarmup == 1 && tiny.roundTripIterations == 1 && tiny.throughputDuration == .milliseconds(250))
     }
 
     @Test func everyColumnIsMeasuredInEveryRoundStartingWithAnotherOneEachTime() throws {
@@ -57,9 +57,9 @@ extension BenchTests {
             "starting the columns", "round trips of 16 bytes, 3 round(s)", "round trips of 496 bytes, 3 round(s)",
             "one-way streams of 16 bytes, 3 round(s)", "one-way streams of 496 bytes, 3 round(s)",
         ])
-        // Round trips of 16 bytes: per round, each column gets 2 warm-up and 10 timed round trips, and round r
+        // Round trips of 16 bytes: per round, each column gets 6 warm-up and 10 timed round trips, and round r
         // starts with column r.
-        let firstColumns = stride(from: 0, to: 3 * 4 * 12, by: 12).map { log.calls[$0].split(separator: " ")[0] }
+        let firstColumns = stride(from: 0, to: 3 * 4 * 16, by: 16).map { log.calls[$0].split(separator: " ")[0] }
         #expect(firstColumns == ["raw", "seqpacket", "ampsoc", "smd", "seqpacket", "ampsoc", "smd", "raw", "ampsoc", "smd", "raw", "seqpacket"])
         // The samples of the three rounds are summarised together.
         for comparison in [report.roundTrip16, report.roundTrip496] {
