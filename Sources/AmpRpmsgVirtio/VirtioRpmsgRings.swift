@@ -52,10 +52,9 @@ final class VirtioRpmsgRings {
     /// The next never-used transmit buffer (pool index).
     @exclusivity(unchecked) private var freshTransmit: Int
     /// Transmit buffers returned by the remote, ready for reuse (pool indices).
-    /// First in, first out (`recycledTransmit[recycledFirst...]`), so buffers cycle in the order the remote
-    /// returned them and keep meeting the same descriptors (whose stores the virtqueue then skips).
-    @exclusivity(unchecked) private var recycledTransmit: [Int] = []
-    @exclusivity(unchecked) private var recycledFirst = 0
+    /// First in, first out, so buffers cycle in the order the remote returned them and keep meeting the same
+    /// descriptors (whose stores the virtqueue then skips).
+    @exclusivity(unchecked) private var recycledTransmit = FirstInFirstOut<Int>(vacated: 0)
     /// Messages copied out of vring0 and not yet delivered, oldest first.
     @exclusivity(unchecked) private var inbox: [VirtioRpmsgInbound] = []
     /// Most messages the inbox holds; a receive path that is full stops taking buffers (back-pressure).
@@ -202,7 +201,7 @@ final class VirtioRpmsgRings {
     /// A transmit buffer (pool index) with a free descriptor to carry it, or nil when none is free now:
     /// fresh buffers first, as Linux hands them out, then buffers the remote returned.
     func acquireTransmitBuffer() throws(VirtqueueError) -> Int? {
-        if transmit.freeCount == 0 || (freshTransmit == pool.count && recycledFirst == recycledTransmit.count) {
+        if transmit.freeCount == 0 || (freshTransmit == pool.count && recycledTransmit.isEmpty) {
             // A few at a time: taking back all 256 at once would make every 256th send several microseconds
             // slower than the others.
             try reclaimTransmitted(limit: Self.reclaimChunk)
@@ -212,7 +211,7 @@ final class VirtioRpmsgRings {
             defer { freshTransmit += 1 }
             return freshTransmit
         }
-        return takeRecycled()
+        return recycledTransmit.removeFirst()
     }
 
     /// Writes rpmsg_hdr {source, destination, reserved 0, len, flags 0} and the payload into transmit buffer
@@ -258,24 +257,8 @@ final class VirtioRpmsgRings {
         return count
     }
 
-    /// The oldest recycled transmit buffer, or nil.
-    private func takeRecycled() -> Int? {
-        guard recycledFirst < recycledTransmit.count else { return nil }
-        let index = recycledTransmit[recycledFirst]
-        recycledFirst += 1
-        if recycledFirst == recycledTransmit.count {
-            recycledTransmit.removeAll(keepingCapacity: true)
-            recycledFirst = 0
-        } else if recycledFirst >= 64, recycledFirst * 2 >= recycledTransmit.count {
-            // Taken entries are dropped once they are half the array, so it never grows past twice the pool.
-            recycledTransmit.removeFirst(recycledFirst)
-            recycledFirst = 0
-        }
-        return index
-    }
-
     /// Transmit buffers the host holds right now (fresh and recycled; not counting used ones not yet taken).
-    var freeTransmitBuffers: Int { recycledTransmit.count - recycledFirst + (pool.count - freshTransmit) }
+    var freeTransmitBuffers: Int { recycledTransmit.count + (pool.count - freshTransmit) }
 
     /// A sender starts waiting for a transmit buffer (vring1 callbacks stay on until the last one stops).
     func beginWaiting() {
