@@ -32,8 +32,8 @@ extension RpmsgRemoteDevice {
         while handled < queue.num, session == sessionAtStart, !drained {
             // A batch: take the buffers, then read their headers (independent loads, so the cache misses on
             // buffers the host just wrote overlap instead of queueing one per message), then deliver them.
-            rxBatch.removeAll(keepingCapacity: true)
-            while rxBatch.count < Self.rxBatchSize, handled + rxBatch.count < queue.num {
+            var batched = 0
+            while batched < Self.rxBatchSize, handled + batched < queue.num {
                 let taken: AvailableBuffer?
                 do {
                     taken = try queue.takeAvailable()
@@ -47,19 +47,20 @@ extension RpmsgRemoteDevice {
                     drained = true
                     break
                 }
-                rxBatch.append((buffer, WireHeaderCopy(buffer.pointer, count: Int(buffer.length))))
+                (rxBatch + batched).initialize(to: (buffer, WireHeaderCopy(buffer.pointer, count: Int(buffer.length))))
+                batched += 1
             }
-            for (buffer, header) in rxBatch {
+            for index in 0..<batched {
                 // After a device reset in a callback the rest of the batch belongs to rings that are gone.
                 guard session == sessionAtStart else { break }
                 handled += 1
+                let (buffer, header) = rxBatch[index]
                 deliver(buffer, header: header)
             }
             // The batch's buffers go back now rather than at the end of the pass: a host streaming with all
             // its buffers in flight can refill the ring while the rest of the pass is delivered.
             if !drained, session == sessionAtStart { publishRxReturns() }
         }
-        rxBatch.removeAll(keepingCapacity: true)
         publishRxReturns()
         if handled >= queue.num, session == sessionAtStart, !rxContinuationPosted {
             rxContinuationPosted = true

@@ -117,8 +117,9 @@ public final class RpmsgRemoteDevice {
     @exclusivity(unchecked) var lastTxBuffer: RpmsgTxBuffer?
     /// A delivered message object nobody kept, reused for the next message.
     @exclusivity(unchecked) var spareMessage: RpmsgReceivedMessage?
-    /// The batch serviceRx is delivering: buffers taken from vring1 and their header copies.
-    @exclusivity(unchecked) var rxBatch: [(AvailableBuffer, WireHeaderCopy)] = []
+    /// The batch serviceRx is delivering: buffers taken from vring1 and their header copies (a fixed block of
+    /// ``rxBatchSize`` entries; serviceRx does not nest, and both element types are plain values).
+    let rxBatch = UnsafeMutablePointer<(AvailableBuffer, WireHeaderCopy)>.allocate(capacity: RpmsgRemoteDevice.rxBatchSize)
     /// The endpoint the last message went to (cleared when an endpoint is destroyed).
     @exclusivity(unchecked) var lastEndpoint: RpmsgRemoteEndpoint? {
         didSet { lastEndpointReference = lastEndpoint.map { Unmanaged.passUnretained($0) } }
@@ -133,6 +134,10 @@ public final class RpmsgRemoteDevice {
     private var statusPollTimer: MessageLoop.TimerHandle?
     private var waitTraceTimer: MessageLoop.TimerHandle?
     private var waitingSince: UInt64 = 0
+
+    deinit {
+        rxBatch.deallocate()
+    }
 
     init(core: RemoteCore, configuration: RpmsgRemoteConfiguration) throws(RpmsgRemoteError) {
         self.core = core
