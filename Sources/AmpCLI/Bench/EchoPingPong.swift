@@ -22,7 +22,7 @@ final class EchoPingPong: @unchecked Sendable {
     let done: ReplyMailbox
     private let active = Atomic<Bool>(false)
     @exclusivity(unchecked) private var endpoint: RpmsgEndpoint?
-    @exclusivity(unchecked) private var ping = FullStackBenchProtocol.payload(size: 16)
+    @exclusivity(unchecked) private var ping = FullStackBenchProtocol.payload(size: 16).bytes
     @exclusivity(unchecked) private var tag: UInt64 = 0
     @exclusivity(unchecked) private var target = 0
     @exclusivity(unchecked) private var deadline: UInt64 = 0
@@ -41,9 +41,9 @@ final class EchoPingPong: @unchecked Sendable {
     /// now) and sends its first ping. Returns the number of ``done`` posts to wait for.
     func start(on endpoint: RpmsgEndpoint, size: Int, count: Int, timeLimit: Duration, firstTag: UInt64) throws(RpmsgError) {
         self.endpoint = endpoint
-        if ping.bytes.count != size { ping = FullStackBenchProtocol.payload(size: size) }
+        if ping.count != size { ping = FullStackBenchProtocol.payload(size: size).bytes }
         tag = firstTag
-        ping.put(tag, at: FullStackBenchProtocol.tagOffset)
+        FullStackBenchProtocol.setTag(tag, in: &ping)
         target = count
         samples = []
         samples.reserveCapacity(count)
@@ -52,7 +52,7 @@ final class EchoPingPong: @unchecked Sendable {
         deadline = last &+ MonotonicClock.nanoseconds(of: timeLimit)
         active.store(true, ordering: .releasing)
         do {
-            try endpoint.send(ping.bytes)
+            try endpoint.send(ping)
         } catch {
             active.store(false, ordering: .releasing)
             throw error
@@ -72,9 +72,9 @@ final class EchoPingPong: @unchecked Sendable {
         guard active.load(ordering: .acquiring) else { return false }
         let now = MonotonicClock.nanoseconds()
         let echoedTag = FullStackBenchProtocol.tag(of: payload)
-        guard payload.count == ping.bytes.count, echoedTag == tag else {
+        guard payload.count == ping.count, echoedTag == tag else {
             finish(failure: "echo of \(payload.count) bytes with tag \(echoedTag.map { String($0) } ?? "none") "
-                + "for a \(ping.bytes.count)-byte ping with tag \(tag)")
+                + "for a \(ping.count)-byte ping with tag \(tag)")
             return true
         }
         samples.append(now &- last)
@@ -84,9 +84,9 @@ final class EchoPingPong: @unchecked Sendable {
             return true
         }
         tag &+= 1
-        ping.put(tag, at: FullStackBenchProtocol.tagOffset)
+        FullStackBenchProtocol.setTag(tag, in: &ping)
         do {
-            try endpoint.send(ping.bytes)
+            try endpoint.send(ping)
         } catch {
             finish(failure: "sending ping \(samples.count + 1) from the echo callback failed: \(error.message)")
         }
