@@ -87,8 +87,26 @@ public final class MessageLoop {
     @exclusivity(unchecked) private var timers: [ScheduledTimer] = []
     private var nextTimerID: UInt64 = 1
     @exclusivity(unchecked) private var ready: [() -> TaskStep] = []
-    private var notifyHandlers: [(bit: UInt32, handler: (UInt32) -> Void)] = []
-    private var anyNotifyHandlers: [(UInt32) -> Void] = []
+    /// Every notify handler, in registration order (``onNotify(_:_:)`` ones with their bit, ``onAnyNotify(_:)``
+    /// ones with none), owned here; `notifyOrder` lists them unretained, specific ones first, for `dispatch`.
+    @exclusivity(unchecked) private var notifyHandlers: [NotifyHandler] = []
+    /// Dispatch order: the ``onNotify(_:_:)`` handlers, then the ``onAnyNotify(_:)`` ones, each in registration
+    /// order. Unretained (``notifyHandlers`` owns them, and handlers are never removed), so dispatching a
+    /// message costs no reference counting.
+    @exclusivity(unchecked) private var notifyOrder: [Unmanaged<NotifyHandler>] = []
+    /// How many of `notifyOrder` are ``onNotify(_:_:)`` handlers.
+    @exclusivity(unchecked) private var specificNotifyCount = 0
+
+    /// A notify handler: for one bit, or for every ring (`bit` nil).
+    private final class NotifyHandler {
+        let bit: UInt32?
+        let handle: (UInt32) -> Void
+
+        init(bit: UInt32?, handle: @escaping (UInt32) -> Void) {
+            self.bit = bit
+            self.handle = handle
+        }
+    }
     private var stopHandlers: [() -> Void] = []
     @exclusivity(unchecked) private var quitRequested = false
     /// Bits taken from the doorbell but not yet dispatched (kept across ``run(until:)`` calls).
@@ -161,12 +179,17 @@ public final class MessageLoop {
     /// Calls `handler` with the pending bits whenever a taken mask contains the bit of `notifyID` (ids 31 and
     /// above share bit 31), or bit 31, which means "check everything". Handlers run in registration order.
     public func onNotify(_ notifyID: UInt32, _ handler: @escaping (UInt32) -> Void) {
-        notifyHandlers.append((MailboxLayout.bit(forNotifyID: notifyID), handler))
+        let entry = NotifyHandler(bit: MailboxLayout.bit(forNotifyID: notifyID), handle: handler)
+        notifyHandlers.append(entry)
+        notifyOrder.insert(.passUnretained(entry), at: specificNotifyCount)
+        specificNotifyCount += 1
     }
 
     /// Calls `handler` with every non-zero mask taken from the doorbell, after the ``onNotify(_:_:)`` handlers.
     public func onAnyNotify(_ handler: @escaping (UInt32) -> Void) {
-        anyNotifyHandlers.append(handler)
+        let entry = NotifyHandler(bit: nil, handle: handler)
+        notifyHandlers.append(entry)
+        notifyOrder.append(.passUnretained(entry))
     }
 
     /// Registers `handler` to run, in registration order, when the host asks for an orderly stop.
@@ -225,10 +248,13 @@ public final class MessageLoop {
 
     private func dispatch(_ bits: UInt32) {
         let everything = bits & MailboxLayout.overflowBit != 0
-        for entry in notifyHandlers where everything || bits & entry.bit != 0 {
-            entry.handler(bits)
+        // Over a copy of the list: a handler may register another one, which runs from the next ring on.
+        for reference in notifyOrder {
+            reference._withUnsafeGuaranteedRef { entry in
+                if let bit = entry.bit, !everything, bits & bit == 0 { return }
+                entry.handle(bits)
+            }
         }
-        for handler in anyNotifyHandlers { handler(bits) }
     }
 
     private func runDueTimers() {

@@ -151,7 +151,11 @@ public final class RpmsgRemoteDevice {
             startSmd(edge)
             return
         }
-        core.loop.onAnyNotify { [unowned self] bits in handleNotification(bits) }
+        // Unretained: this runs for every message, and an `unowned` capture costs reference counting each time.
+        // The core keeps its device for its whole life (`RemoteCore.rpmsgDevice`, set right after this init,
+        // which cannot fail from here on), and the loop belongs to the core.
+        let device = Unmanaged.passUnretained(self)
+        core.loop.onAnyNotify { bits in device._withUnsafeGuaranteedRef { $0.handleNotification(bits) } }
         core.loop.onStop { [unowned self] in
             let totals = tallies
             core.trace("rpmsg: stopping: received \(totals.received), sent \(totals.sent), dropped \(totals.dropped), "

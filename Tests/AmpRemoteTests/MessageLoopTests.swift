@@ -116,6 +116,32 @@ import Testing
         #expect(any == [0x8, 0x8000_0000])
     }
 
+    /// Specific handlers run before the catch-all ones, each kind in registration order, whatever the order of
+    /// registration between kinds; a handler registered by a handler runs from the next ring on.
+    @Test func notifyHandlersRunSpecificFirstAndLateRegistrationsFromTheNextRing() throws {
+        let fixture = try Fixture()
+        let loop = fixture.loop
+        var calls: [String] = []
+        loop.onAnyNotify { _ in calls.append("any 1") }
+        loop.onNotify(3) { _ in
+            calls.append("three")
+            if !calls.contains("registered") {
+                calls.append("registered")
+                loop.onAnyNotify { _ in calls.append("late") }
+            }
+        }
+        loop.onAnyNotify { _ in calls.append("any 2") }
+        loop.onNotify(3) { _ in calls.append("three again") }
+        try fixture.doorbell.ring(notifyID: 3)
+        loop.after(.milliseconds(10)) { try? fixture.doorbell.ring(notifyID: 3) }
+        loop.after(.milliseconds(30)) { loop.quit() }
+        #expect(try loop.run() == .quit)
+        #expect(calls == [
+            "three", "registered", "three again", "any 1", "any 2",
+            "three", "three again", "any 1", "any 2", "late",
+        ])
+    }
+
     @Test func sleepingLoopWakesOnARingFromAnotherThread() throws {
         let fixture = try Fixture()
         let loop = fixture.loop
