@@ -39,40 +39,13 @@ public struct RpmsgEndpointCounters: Sendable, Hashable {
     public init() {}
 }
 
-/// Live link counters: one relaxed atomic per field.
-final class LinkCounterCell: Sendable {
-    private let rxMessages = Atomic<UInt64>(0)
-    private let rxBytes = Atomic<UInt64>(0)
-    private let txMessages = Atomic<UInt64>(0)
-    private let txBytes = Atomic<UInt64>(0)
-    private let droppedNoRecipient = Atomic<UInt64>(0)
-    private let malformedNameService = Atomic<UInt64>(0)
-    private let invalidInbound = Atomic<UInt64>(0)
-
-    var snapshot: RpmsgLinkCounters {
-        var totals = RpmsgLinkCounters()
-        totals.rxMessages = rxMessages.load(ordering: .relaxed)
-        totals.rxBytes = rxBytes.load(ordering: .relaxed)
-        totals.txMessages = txMessages.load(ordering: .relaxed)
-        totals.txBytes = txBytes.load(ordering: .relaxed)
-        totals.droppedNoRecipient = droppedNoRecipient.load(ordering: .relaxed)
-        totals.malformedNameService = malformedNameService.load(ordering: .relaxed)
-        totals.invalidInbound = invalidInbound.load(ordering: .relaxed)
-        return totals
-    }
-
-    /// Adds what `change` adds to a zeroed set of counters (counters only ever grow).
-    func update(_ change: (inout RpmsgLinkCounters) -> Void) {
-        var delta = RpmsgLinkCounters()
-        change(&delta)
-        add(delta.rxMessages, to: rxMessages)
-        add(delta.rxBytes, to: rxBytes)
-        add(delta.txMessages, to: txMessages)
-        add(delta.txBytes, to: txBytes)
-        add(delta.droppedNoRecipient, to: droppedNoRecipient)
-        add(delta.malformedNameService, to: malformedNameService)
-        add(delta.invalidInbound, to: invalidInbound)
-    }
+/// The traffic half of a live counter cell (messages and payload bytes, each way): one relaxed atomic per
+/// field, stored inline in the cell that owns it (no indirection on the hot path).
+struct TrafficCounterAtomics: ~Copyable, Sendable {
+    let rxMessages = Atomic<UInt64>(0)
+    let rxBytes = Atomic<UInt64>(0)
+    let txMessages = Atomic<UInt64>(0)
+    let txBytes = Atomic<UInt64>(0)
 
     /// One message of `bytes` payload bytes received (the hot path).
     @inline(__always)
@@ -88,6 +61,50 @@ final class LinkCounterCell: Sendable {
         txBytes.wrappingAdd(UInt64(bytes), ordering: .relaxed)
     }
 
+    /// The four values as they are now: rx messages, rx bytes, tx messages, tx bytes.
+    var values: (rxMessages: UInt64, rxBytes: UInt64, txMessages: UInt64, txBytes: UInt64) {
+        (rxMessages.load(ordering: .relaxed), rxBytes.load(ordering: .relaxed),
+         txMessages.load(ordering: .relaxed), txBytes.load(ordering: .relaxed))
+    }
+}
+
+/// Live link counters: one relaxed atomic per field.
+final class LinkCounterCell: Sendable {
+    private let traffic = TrafficCounterAtomics()
+    private let droppedNoRecipient = Atomic<UInt64>(0)
+    private let malformedNameService = Atomic<UInt64>(0)
+    private let invalidInbound = Atomic<UInt64>(0)
+
+    var snapshot: RpmsgLinkCounters {
+        var totals = RpmsgLinkCounters()
+        (totals.rxMessages, totals.rxBytes, totals.txMessages, totals.txBytes) = traffic.values
+        totals.droppedNoRecipient = droppedNoRecipient.load(ordering: .relaxed)
+        totals.malformedNameService = malformedNameService.load(ordering: .relaxed)
+        totals.invalidInbound = invalidInbound.load(ordering: .relaxed)
+        return totals
+    }
+
+    /// Adds what `change` adds to a zeroed set of counters (counters only ever grow).
+    func update(_ change: (inout RpmsgLinkCounters) -> Void) {
+        var delta = RpmsgLinkCounters()
+        change(&delta)
+        add(delta.rxMessages, to: traffic.rxMessages)
+        add(delta.rxBytes, to: traffic.rxBytes)
+        add(delta.txMessages, to: traffic.txMessages)
+        add(delta.txBytes, to: traffic.txBytes)
+        add(delta.droppedNoRecipient, to: droppedNoRecipient)
+        add(delta.malformedNameService, to: malformedNameService)
+        add(delta.invalidInbound, to: invalidInbound)
+    }
+
+    /// One message of `bytes` payload bytes received (the hot path).
+    @inline(__always)
+    func countReceived(bytes: Int) { traffic.countReceived(bytes: bytes) }
+
+    /// One message of `bytes` payload bytes sent (the hot path).
+    @inline(__always)
+    func countTransmitted(bytes: Int) { traffic.countTransmitted(bytes: bytes) }
+
     @inline(__always)
     private func add(_ value: UInt64, to counter: borrowing Atomic<UInt64>) {
         if value != 0 { counter.wrappingAdd(value, ordering: .relaxed) }
@@ -96,29 +113,17 @@ final class LinkCounterCell: Sendable {
 
 /// Live endpoint counters: one relaxed atomic per field.
 final class EndpointCounterCell: Sendable {
-    private let rxMessages = Atomic<UInt64>(0)
-    private let rxBytes = Atomic<UInt64>(0)
-    private let txMessages = Atomic<UInt64>(0)
-    private let txBytes = Atomic<UInt64>(0)
+    private let traffic = TrafficCounterAtomics()
 
     var snapshot: RpmsgEndpointCounters {
         var totals = RpmsgEndpointCounters()
-        totals.rxMessages = rxMessages.load(ordering: .relaxed)
-        totals.rxBytes = rxBytes.load(ordering: .relaxed)
-        totals.txMessages = txMessages.load(ordering: .relaxed)
-        totals.txBytes = txBytes.load(ordering: .relaxed)
+        (totals.rxMessages, totals.rxBytes, totals.txMessages, totals.txBytes) = traffic.values
         return totals
     }
 
     @inline(__always)
-    func countReceived(bytes: Int) {
-        rxMessages.wrappingAdd(1, ordering: .relaxed)
-        rxBytes.wrappingAdd(UInt64(bytes), ordering: .relaxed)
-    }
+    func countReceived(bytes: Int) { traffic.countReceived(bytes: bytes) }
 
     @inline(__always)
-    func countTransmitted(bytes: Int) {
-        txMessages.wrappingAdd(1, ordering: .relaxed)
-        txBytes.wrappingAdd(UInt64(bytes), ordering: .relaxed)
-    }
+    func countTransmitted(bytes: Int) { traffic.countTransmitted(bytes: bytes) }
 }
