@@ -25,10 +25,12 @@ extension EmulatedSoC {
             coredump: rproc.coredumpMode, links: rproc.rpmsgLinks.map(\.name) + (rproc.smdLink.map { [$0.name] } ?? []))
     }
 
-    /// The processor called `name` (main loop thread). ENODEV naming it when the profile has none.
+    /// The processor called `name` (main loop thread). ENODEV naming it, the SoC and the processors it does
+    /// have when the profile has none.
     static func processor(_ name: String, in host: SoCHost) throws(SoCError) -> RemoteProcessor {
         guard let processor = host.remoteProcessor(named: name) else {
-            throw SoCError(errno: ENODEV, "\(name): no such remote processor")
+            let known = host.remoteProcessors.map(\.name).joined(separator: ", ")
+            throw SoCError(errno: ENODEV, "\(name): no such remote processor in \(host.instance) (known: \(known))")
         }
         return processor
     }
@@ -37,14 +39,7 @@ extension EmulatedSoC {
     func onProcessor<T: Sendable>(
         _ name: String, _ body: @escaping (RemoteProcessor) throws(SoCError) -> T
     ) throws(SoCError) -> T {
-        let soc = self.name
-        return try perform { host throws(SoCError) in
-            guard let rproc = host.remoteProcessor(named: name) else {
-                let known = host.remoteProcessors.map(\.name).joined(separator: ", ")
-                throw SoCError(errno: ENODEV, "\(name): no such remote processor in \(soc) (known: \(known))")
-            }
-            return try body(rproc)
-        }
+        try perform { host throws(SoCError) in try body(Self.processor(name, in: host)) }
     }
 
     // MARK: Lifecycle (Linux's sysfs `state`, `firmware`, `recovery`, `coredump`; debugfs `crash`)

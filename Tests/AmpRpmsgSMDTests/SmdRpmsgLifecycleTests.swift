@@ -66,9 +66,12 @@ struct SmdRpmsgLifecycleTests {
         #expect(failed.remoteState == .opening)
         #expect(driver.probes.isEmpty)
         #expect(fixture.bus.channels.isEmpty)
-        #expect(fixture.events.events.contains { event in
-            if case .probeFailed(_, "test.smd.late", let error) = event { return error.code == .timedOut }
-            return false
+        // The failure is reported after the pass that counted it, outside the link's lock: wait for it too.
+        #expect(eventually {
+            fixture.events.events.contains { event in
+                if case .probeFailed(_, "test.smd.late", let error) = event { return error.code == .timedOut }
+                return false
+            }
         })
 
         // The remote answers again, still OPENING: the host tries again after its back-off and succeeds.
