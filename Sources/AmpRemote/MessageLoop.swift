@@ -80,6 +80,8 @@ public final class MessageLoop {
 
     private let doorbell: Doorbell
     private let stopRequested: () -> Bool
+    /// Whether waiting spins before sleeping (more than one usable CPU): only then is busy polling of any use.
+    var spins: Bool { doorbell.spinBudgetNanoseconds > 0 }
     /// ``MonotonicClock/coarseLagNanoseconds``, read once (another module's global costs an accessor call).
     private let coarseLag = MonotonicClock.coarseLagNanoseconds
     // @exclusivity(unchecked) on the state every pass touches: see RpmsgRemoteDevice.

@@ -59,7 +59,15 @@ extension RpmsgRemoteDevice {
             }
             // The batch's buffers go back now rather than at the end of the pass: a host streaming with all
             // its buffers in flight can refill the ring while the rest of the pass is delivered.
-            if !drained, session == sessionAtStart { publishRxReturns() }
+            if session == sessionAtStart { publishRxReturns() }
+            // Drained: linger a moment for more (about a microsecond) before going back to the loop. A stream's
+            // next message or a round trip's next request usually lands within it, and is then taken here
+            // instead of after a trip through the loop, its doorbell wait and the notification dispatch.
+            if drained, session == sessionAtStart, handled < queue.num, rxLingerLooks > 0,
+                queue.awaitAvailable(looks: rxLingerLooks)
+            {
+                drained = false
+            }
         }
         publishRxReturns()
         if handled >= queue.num, session == sessionAtStart, !rxContinuationPosted {
@@ -73,6 +81,8 @@ extension RpmsgRemoteDevice {
 
     /// Buffers taken from vring1 per batch (see serviceRx).
     static let rxBatchSize = 16
+    /// Looks at vring1 a drained pass makes before returning to the loop, with more than one usable CPU.
+    static let rxLingerLooksWhenSpinning = 48
 
     /// Validates one vring1 buffer (whose first 16 bytes were copied into `header` when it was taken) and
     /// hands it to its recipient.

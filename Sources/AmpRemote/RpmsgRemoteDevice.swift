@@ -112,6 +112,8 @@ public final class RpmsgRemoteDevice {
     var announcementHandlers: [(Announcement) -> Void] = []
     @exclusivity(unchecked) var isServicingRx = false
     @exclusivity(unchecked) var rxContinuationPosted = false
+    /// How many looks a drained receive pass makes for more before returning to the loop (0 on one CPU).
+    let rxLingerLooks: Int
     /// The zero-copy buffer object handed out last, reused by the next ``txBuffer(timeout:)`` when nobody else
     /// holds it and it was sent or released.
     @exclusivity(unchecked) var lastTxBuffer: RpmsgTxBuffer?
@@ -142,6 +144,7 @@ public final class RpmsgRemoteDevice {
     init(core: RemoteCore, configuration: RpmsgRemoteConfiguration) throws(RpmsgRemoteError) {
         self.core = core
         self.configuration = configuration
+        rxLingerLooks = core.loop.spins ? Self.rxLingerLooksWhenSpinning : 0
         let edge = try SmdRemoteTransport.kind(of: core) == .smd ? SmdRemoteTransport.attach(core: core) : nil
         smd = edge
         vdev = edge == nil ? try VirtioVdevView(core: core) : nil

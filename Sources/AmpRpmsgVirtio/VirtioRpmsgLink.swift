@@ -316,9 +316,19 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
                 fail(violation)
                 return
             }
-            if !pending { return }
+            // Drained: linger a moment for more (about a microsecond, with more than one CPU) before going
+            // back to the doorbell. The answer to what a callback just sent usually lands within it, and is
+            // then taken here instead of after the way back out through the wait and in again.
+            if !pending, !(spinBudget > 0 && receiving.load(ordering: .relaxed)
+                && rings.receive.awaitUsed(looks: Self.lingerLooks))
+            {
+                return
+            }
         }
     }
+
+    /// Looks at vring0 a drained service pass makes before returning (see ``service()``).
+    static let lingerLooks = 48
 
     /// Whether vring0 holds messages not taken yet (service thread only: it alone consumes vring0). One
     /// load of used.idx, for polling while the service thread spins; false once the link is closed or broken.

@@ -360,6 +360,18 @@ public final class VirtqueueDevice {
         return fresh != 0 && fresh <= num - Int(lastAvail &- publishedUsed)
     }
 
+    /// Looks for newly available buffers up to `looks` times, with the CPU's pause hint between looks, and
+    /// says whether some arrived (or the queue is broken). For a device that just drained the ring and expects
+    /// more at once (the rest of a stream, the next request of a round trip): finding it here saves a trip
+    /// through its event loop. A hint, like ``hasPendingAvailable``.
+    public func awaitAvailable(looks: Int) -> Bool {
+        for _ in 0..<looks {
+            if hasPendingAvailable { return true }
+            amp_cpu_relax()
+        }
+        return hasPendingAvailable
+    }
+
     /// Stores used.flags (or avail_event with EVENT_IDX) unless it already holds `value` from our last store.
     @inline(__always)
     private func storeSuppression(_ value: UInt16) {

@@ -310,6 +310,17 @@ public final class VirtqueueDriver {
         return lastUsed != observedUsed || memory.observeUsedIndex() != lastUsed
     }
 
+    /// Looks for newly returned buffers up to `looks` times, with the CPU's pause hint between looks, and says
+    /// whether some arrived (or the queue is broken). For a driver that just drained the used ring and expects
+    /// more at once: finding it here saves a trip through its wait. Same thread rules as ``hasPendingUsed``.
+    public func awaitUsed(looks: Int) -> Bool {
+        for _ in 0..<looks {
+            if hasPendingUsed { return true }
+            amp_cpu_relax()
+        }
+        return hasPendingUsed
+    }
+
     /// The next used index `takeUsed()` will consume; pair it with ``usedIndexDiffers(from:)``.
     public var consumedUsedIndex: UInt16 { lastUsed }
 

@@ -5,6 +5,23 @@ import Testing
 // MARK: - Polling instead of notifications, and suppression stores
 
 extension VirtqueueTests {
+    @Test("awaitAvailable and awaitUsed: false after their looks when nothing comes, true as soon as it is there")
+    func lingeringLooks() throws {
+        let pair = try QueuePair(num: 8, align: 16)
+        #expect(!pair.device.awaitAvailable(looks: 0) && !pair.device.awaitAvailable(looks: 64))
+        try pair.driver.add(address: pair.pool.address(of: 0), length: 64, deviceWritable: true, token: 1)
+        #expect(!pair.device.awaitAvailable(looks: 16))  // added, not published
+        _ = pair.driver.publish()
+        #expect(pair.device.awaitAvailable(looks: 0) && pair.device.awaitAvailable(looks: 64))
+        let buffer = try #require(try pair.device.takeAvailable())
+        #expect(!pair.driver.awaitUsed(looks: 64))
+        try pair.device.addUsed(head: buffer.head, length: 2)
+        _ = pair.device.publishUsed()
+        #expect(pair.driver.awaitUsed(looks: 1))
+        _ = try pair.driver.takeUsedBuffer()
+        #expect(!pair.driver.awaitUsed(looks: 8))
+    }
+
     @Test("hasPendingUsed and hasPendingAvailable see published entries without a notification")
     func pendingEntriesAreVisibleToPolling() throws {
         let pair = try QueuePair(num: 8, align: 16)
