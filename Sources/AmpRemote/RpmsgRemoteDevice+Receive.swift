@@ -7,9 +7,9 @@
 //     learns its default destination from the first message, as OpenAMP does;
 //   - anything else: counted as dropped ("no recipient") and traced.
 // Every buffer goes back to the host used (len 0, nothing written) right after dispatch, unless the callback
-// held it; a held buffer goes back on release. Returns are published after every batch of 16 and at the end
-// of the pass. Malformed buffers (shorter than a header, header len past the
-// buffer) are counted, traced and returned too: unlike Linux, nothing is leaked.
+// held it; a held buffer goes back on release. Returns are published after every batch of 16. Malformed
+// buffers (shorter than a header, header len past the buffer) are counted, traced and returned too: unlike
+// Linux, nothing is leaked.
 // One pass handles at most `num` buffers, then yields to the loop (timers, heartbeat) and continues.
 // Notifications: a drained pass asks the host not to kick vring1 (NO_NOTIFY, or avail_event behind with
 // EVENT_IDX); the message loop then polls vring1's avail.idx while it spins on its doorbell and re-enables the
@@ -59,7 +59,7 @@ extension RpmsgRemoteDevice {
             }
             // The batch's buffers go back now rather than at the end of the pass: a host streaming with all
             // its buffers in flight can refill the ring while the rest of the pass is delivered.
-            if session == sessionAtStart { publishRxReturns() }
+            publishRxReturns()
             // Drained: linger a moment for more (about a microsecond) before going back to the loop. A stream's
             // next message or a round trip's next request usually lands within it, and is then taken here
             // instead of after a trip through the loop, its doorbell wait and the notification dispatch.
@@ -69,7 +69,6 @@ extension RpmsgRemoteDevice {
                 drained = false
             }
         }
-        publishRxReturns()
         if handled >= queue.num, session == sessionAtStart, !rxContinuationPosted {
             rxContinuationPosted = true
             core.loop.post { [unowned self] in
@@ -81,8 +80,6 @@ extension RpmsgRemoteDevice {
 
     /// Buffers taken from vring1 per batch (see serviceRx).
     static let rxBatchSize = 16
-    /// Looks at vring1 a drained pass makes before returning to the loop, with more than one usable CPU.
-    static let rxLingerLooksWhenSpinning = 48
 
     /// Validates one vring1 buffer (whose first 16 bytes were copied into `header` when it was taken) and
     /// hands it to its recipient.

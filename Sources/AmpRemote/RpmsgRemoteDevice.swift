@@ -144,7 +144,7 @@ public final class RpmsgRemoteDevice {
     init(core: RemoteCore, configuration: RpmsgRemoteConfiguration) throws(RpmsgRemoteError) {
         self.core = core
         self.configuration = configuration
-        rxLingerLooks = core.loop.spins ? Self.rxLingerLooksWhenSpinning : 0
+        rxLingerLooks = core.loop.spins ? VirtqueuePolling.lingerLooks : 0
         let edge = try SmdRemoteTransport.kind(of: core) == .smd ? SmdRemoteTransport.attach(core: core) : nil
         smd = edge
         vdev = edge == nil ? try VirtioVdevView(core: core) : nil

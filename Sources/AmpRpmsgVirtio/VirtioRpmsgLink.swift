@@ -305,7 +305,7 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
             }
             // Not drained (limit reached, or the inbox is full): another pass. Drained: interrupts for vring0
             // are turned off, because the service thread polls vring0 while it spins on the doorbell and
-            // turns them on again (re-checking the ring) before it sleeps (hasInboundPending, armReceive).
+            // turns them on again (re-checking the ring) before it sleeps (inboundPoller, armReceive).
             let pending = violation == nil && rings.receive.hasPendingUsed
             if !pending { rings.receive.disableCallbacks() }
             rings.takeInbox(into: &batch)
@@ -320,30 +320,22 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
             // back to the doorbell. The answer to what a callback just sent usually lands within it, and is
             // then taken here instead of after the way back out through the wait and in again.
             if !pending, !(spinBudget > 0 && receiving.load(ordering: .relaxed)
-                && rings.receive.awaitUsed(looks: Self.lingerLooks))
+                && rings.receive.awaitUsed(looks: VirtqueuePolling.lingerLooks))
             {
                 return
             }
         }
     }
 
-    /// Looks at vring0 a drained service pass makes before returning (see ``service()``).
-    static let lingerLooks = 48
-
-    /// Whether vring0 holds messages not taken yet (service thread only: it alone consumes vring0). One
-    /// load of used.idx, for polling while the service thread spins; false once the link is closed or broken.
-    var hasInboundPending: Bool {
-        receiving.load(ordering: .relaxed) && rings.receive.hasPendingUsed
-    }
-
-    /// ``hasInboundPending`` without reference counting, for the service thread's poll (it runs on every
+    /// The service thread's look at vring0 while it spins, through unretained references (it runs on every
     /// spin iteration, where a retain and release of the link's rings cost more than the look itself).
     /// Valid while the link exists: the service thread holds it.
     struct InboundPoller {
         fileprivate let link: Unmanaged<VirtioRpmsgLink>
         fileprivate let queue: Unmanaged<VirtqueueDriver>
 
-        /// Whether vring0 holds messages not taken yet (as ``VirtioRpmsgLink/hasInboundPending``).
+        /// Whether vring0 holds messages not taken yet (service thread only: it alone consumes vring0). One
+        /// load of used.idx; false once the link is closed or broken.
         var hasInboundPending: Bool {
             link._withUnsafeGuaranteedRef { $0.receiving.load(ordering: .relaxed) }
                 && queue._withUnsafeGuaranteedRef { $0.hasPendingUsed }
