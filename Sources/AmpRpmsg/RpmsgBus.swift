@@ -2,9 +2,10 @@
 // virtio_rpmsg_bus.c do for one rpmsg device): endpoint addresses, inbound dispatch by destination address,
 // channels and their drivers, the name service (RpmsgNameService.swift), counters and events.
 //
-// Inbound: the transport calls `receive(source:destination:payload:)` for each message. The destination's
-// endpoint gets callback(endpoint, payload, source); a message for an unbound address is counted (on the
-// link and in the registry's totals) and reported as `droppedNoRecipient`, never dropped silently.
+// Inbound: the transport calls `receive(source:destination:payload:)` for each message, or lends it in
+// place through its receive thread's `RpmsgInboundDelivery`. The destination's endpoint gets
+// callback(endpoint, payload, source); a message for an unbound address is counted (on the link and in the
+// registry's totals) and reported as `droppedNoRecipient`, never dropped silently.
 //
 // Lifetime: a bus starts up and lives until `linkDown()` (remote stopped or crashed): then every channel is
 // destroyed (drivers' remove runs) and every endpoint with it, and every later send fails with .noDevice.
@@ -91,11 +92,20 @@ public final class RpmsgBus: Sendable {
         address: UInt32 = RpmsgConstants.addressAny, destination: UInt32 = RpmsgConstants.addressAny,
         callback: @escaping RpmsgEndpointCallback
     ) throws(RpmsgError) -> RpmsgEndpoint {
-        try makeEndpoint(address: address, destination: destination, channel: nil, callback: callback)
+        try makeEndpoint(address: address, destination: destination, channel: nil, handler: .copying(callback))
+    }
+
+    /// Creates an endpoint not tied to a channel whose callback is lent each payload instead of given a copy
+    /// (see ``RpmsgEndpointBorrowingCallback``); otherwise as ``createEndpoint(address:destination:callback:)``.
+    public func createBorrowingEndpoint(
+        address: UInt32 = RpmsgConstants.addressAny, destination: UInt32 = RpmsgConstants.addressAny,
+        callback: @escaping RpmsgEndpointBorrowingCallback
+    ) throws(RpmsgError) -> RpmsgEndpoint {
+        try makeEndpoint(address: address, destination: destination, channel: nil, handler: .borrowing(callback))
     }
 
     func makeEndpoint(
-        address: UInt32, destination: UInt32, channel: RpmsgChannel?, callback: @escaping RpmsgEndpointCallback
+        address: UInt32, destination: UInt32, channel: RpmsgChannel?, handler: RpmsgEndpointHandler
     ) throws(RpmsgError) -> RpmsgEndpoint {
         try tables.withLock { tables throws(RpmsgError) -> RpmsgEndpoint in
             guard isUp else {
@@ -103,7 +113,7 @@ public final class RpmsgBus: Sendable {
             }
             return try tables.endpoints.bind(address) { bound in
                 RpmsgEndpoint(
-                    address: bound, destination: destination, channel: channel, bus: self, callback: callback)
+                    address: bound, destination: destination, channel: channel, bus: self, handler: handler)
             }
         }
     }
@@ -125,8 +135,19 @@ public final class RpmsgBus: Sendable {
         linkCounters.countReceived(bytes: payload.count)
         let endpoint = tables.withLock { $0.endpoints[destination] }
         if let endpoint, endpoint.deliver(payload, from: source) { return }
+        dropNoRecipient(source: source, destination: destination, length: payload.count)
+    }
+
+    /// A receive thread's delivery path for this bus, for transports that lend payloads in place (see
+    /// ``RpmsgInboundDelivery``).
+    public func makeInboundDelivery() -> RpmsgInboundDelivery {
+        RpmsgInboundDelivery(bus: self)
+    }
+
+    /// Counts and reports a message for an address without an endpoint.
+    func dropNoRecipient(source: UInt32, destination: UInt32, length: Int) {
         count { $0.droppedNoRecipient += 1 }
-        emit(.droppedNoRecipient(link: name, source: source, destination: destination, length: payload.count))
+        emit(.droppedNoRecipient(link: name, source: source, destination: destination, length: length))
     }
 
     /// Counts and reports an inbound frame the transport could not parse (for example a header length

@@ -120,9 +120,10 @@ extension RpmsgBus {
         do {
             endpoint = try makeEndpoint(
                 address: channel.source, destination: channel.destination, channel: channel,
-                callback: { [weak channel] _, payload, source in
-                    guard let channel else { return }
-                    driver.callback(channel, payload: payload, source: source)
+                // The channel is captured strongly (no weak load per message): the endpoint drops this
+                // closure when it is destroyed, which every way out of a channel does.
+                handler: .borrowing { _, payload, source in
+                    driver.callback(channel, bytes: payload, source: source)
                 })
         } catch {
             return probeFailed(channel, driver: driver, error: error, endpoint: nil)

@@ -27,6 +27,17 @@ public protocol RpmsgDriver: AnyObject, Sendable {
 
     /// A message arrived on the channel's endpoint from `source`. Runs on the transport's receive thread.
     func callback(_ channel: RpmsgChannel, payload: [UInt8], source: UInt32)
+
+    /// The same, with the payload lent where it lies (valid only during the call, as Linux's rx callback's
+    /// `data`); the bus calls this one. Default: copies the payload and calls
+    /// ``callback(_:payload:source:)``. A driver that reads messages in place implements it to skip the copy.
+    func callback(_ channel: RpmsgChannel, bytes: UnsafeRawBufferPointer, source: UInt32)
+}
+
+extension RpmsgDriver {
+    public func callback(_ channel: RpmsgChannel, bytes: UnsafeRawBufferPointer, source: UInt32) {
+        callback(channel, payload: Array(bytes), source: source)
+    }
 }
 
 extension RpmsgDriver {

@@ -17,6 +17,35 @@ import Synchronization
 public typealias RpmsgEndpointCallback =
     @Sendable (_ endpoint: RpmsgEndpoint, _ payload: [UInt8], _ source: UInt32) -> Void
 
+/// Like ``RpmsgEndpointCallback``, but the payload is lent, not copied (Linux's `rpmsg_rx_cb_t`): over a
+/// shared-memory transport it is the message where it lies in the receive buffer, which goes back to the
+/// remote once the callback returns. The bytes are valid only during the call; copy what must outlive it.
+public typealias RpmsgEndpointBorrowingCallback =
+    @Sendable (_ endpoint: RpmsgEndpoint, _ payload: UnsafeRawBufferPointer, _ source: UInt32) -> Void
+
+/// An endpoint's receive callback, of either kind; each kind is called with what it asks for, copying only
+/// when a lent payload meets a callback that wants its own array.
+enum RpmsgEndpointHandler: Sendable {
+    case copying(RpmsgEndpointCallback)
+    case borrowing(RpmsgEndpointBorrowingCallback)
+
+    @inline(__always)
+    func call(_ endpoint: RpmsgEndpoint, bytes: UnsafeRawBufferPointer, source: UInt32) {
+        switch self {
+        case .copying(let callback): callback(endpoint, Array(bytes), source)
+        case .borrowing(let callback): callback(endpoint, bytes, source)
+        }
+    }
+
+    @inline(__always)
+    func call(_ endpoint: RpmsgEndpoint, payload: [UInt8], source: UInt32) {
+        switch self {
+        case .copying(let callback): callback(endpoint, payload, source)
+        case .borrowing(let callback): payload.withUnsafeBytes { callback(endpoint, $0, source) }
+        }
+    }
+}
+
 /// A bound address on one link (Linux's `struct rpmsg_endpoint`).
 public final class RpmsgEndpoint: Sendable {
     /// The endpoint's local address.
@@ -39,8 +68,7 @@ public final class RpmsgEndpoint: Sendable {
     private let linkCounters: LinkCounterCell
 
     init(
-        address: UInt32, destination: UInt32, channel: RpmsgChannel?, bus: RpmsgBus,
-        callback: @escaping RpmsgEndpointCallback
+        address: UInt32, destination: UInt32, channel: RpmsgChannel?, bus: RpmsgBus, handler: RpmsgEndpointHandler
     ) {
         self.address = address
         self.destination = destination
@@ -48,7 +76,7 @@ public final class RpmsgEndpoint: Sendable {
         self.bus = bus
         self.transport = bus.transport
         self.sendTimeout = bus.sendTimeout
-        self.callbackSlot = Mutex(CallbackSlot(callback: callback))
+        self.callbackSlot = Mutex(CallbackSlot(handler: handler))
         self.liveness = bus.liveness
         self.linkCounters = bus.linkCounters
     }
@@ -144,17 +172,29 @@ public final class RpmsgEndpoint: Sendable {
 
     /// Runs the callback for one inbound message; false when the endpoint was destroyed meanwhile.
     func deliver(_ payload: [UInt8], from source: UInt32) -> Bool {
-        guard !destroyed.load(ordering: .acquiring), let callback = callbackSlot.withLock({ $0.callback }) else { return false }
+        guard let handler = liveHandler else { return false }
         tallies.countReceived(bytes: payload.count)
-        callback(self, payload, source)
+        handler.call(self, payload: payload, source: source)
         return true
+    }
+
+    /// The callback, unless the endpoint was destroyed (it is dropped then).
+    var liveHandler: RpmsgEndpointHandler? {
+        guard !destroyed.load(ordering: .acquiring) else { return nil }
+        return callbackSlot.withLock { $0.handler }
+    }
+
+    /// Counts one delivered message (for a caller that runs the callback itself, as ``RpmsgInboundDelivery``).
+    @inline(__always)
+    func countDelivered(bytes: Int) {
+        tallies.countReceived(bytes: bytes)
     }
 
     /// Marks the endpoint destroyed and drops its callback (breaking any reference cycle through it).
     /// Returns whether it was alive.
     func markDestroyed() -> Bool {
         guard !destroyed.exchange(true, ordering: .acquiringAndReleasing) else { return false }
-        callbackSlot.withLock { $0.callback = nil }
+        callbackSlot.withLock { $0.handler = nil }
         return true
     }
 }
@@ -163,5 +203,5 @@ public final class RpmsgEndpoint: Sendable {
 /// re-wrapped in one more reabstraction thunk by every `withLock` (the `inout` value is written back), so
 /// every delivery would get slower than the last; a struct field keeps its concrete representation.
 private struct CallbackSlot {
-    var callback: RpmsgEndpointCallback?
+    var handler: RpmsgEndpointHandler?
 }

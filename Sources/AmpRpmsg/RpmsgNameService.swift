@@ -23,7 +23,7 @@ enum RpmsgNameService {
         // Cannot fail: the bus is new (its table is empty) and up.
         _ = try? bus.makeEndpoint(
             address: RpmsgConstants.nameServiceAddress, destination: RpmsgConstants.addressAny, channel: nil,
-            callback: { [weak bus] _, payload, source in
+            handler: .copying { [weak bus] _, payload, source in
                 bus?.handleNameServiceMessage(payload, from: source)
             })
     }

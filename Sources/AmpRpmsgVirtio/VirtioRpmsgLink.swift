@@ -15,9 +15,12 @@
 // the service thread, which reclaims the buffer and wakes them), then fail with .timedOut.
 //
 // Receive (the service thread, VirtioRpmsgInterruptThread, after each to-host doorbell ring, or when its
-// polling finds used buffers): take used buffers from vring0, copy, re-post, validate, deliver to
-// RpmsgBus.receive in order; reclaim vring1 when senders wait or the pass found no message (else senders
-// reclaim when they run out of buffers). Once vring0 is drained its interrupts are turned off
+// polling finds used buffers): take used buffers from vring0 and validate them under the lock, then lend
+// each message in place to the bus (RpmsgInboundDelivery) with no lock held, in order; the buffers go
+// back to the remote in batches after their callbacks ran (all of them before the thread leaves its
+// passes), so answering a message is not delayed by re-posting its buffer. Reclaim vring1 when senders wait
+// or the pass found no message (else senders reclaim when they run out of buffers). Once vring0 is drained
+// its interrupts are turned off
 // (NO_INTERRUPT / used_event): the service thread polls used.idx while it spins on the doorbell and turns
 // them on again, re-checking the ring, before it sleeps. A busy host thus costs the remote no doorbell rings.
 // A sender that blocks on the service thread itself (a driver answering from its callback) keeps pulling
@@ -76,6 +79,8 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
 
     private struct Attachment {
         var bus: RpmsgBus
+        /// The service thread's way into the bus (only that thread uses it).
+        var delivery: RpmsgInboundDelivery
         var onFailure: (@Sendable (String) -> Void)?
     }
 
@@ -137,7 +142,8 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
         onFailure: (@Sendable (String) -> Void)? = nil
     ) -> RpmsgBus {
         let bus = RpmsgBus(transport: self, registry: registry, sendTimeout: sendTimeout)
-        attachment.withLock { $0 = Attachment(bus: bus, onFailure: onFailure) }
+        let delivery = bus.makeInboundDelivery()
+        attachment.withLock { $0 = Attachment(bus: bus, delivery: delivery, onFailure: onFailure) }
         config.setStatus([.acknowledge, .driver, .driverOK])
         kick(layout.receive)
         return bus
@@ -243,7 +249,7 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
                 serviceThreadDoorbellWaits.wrappingAdd(1, ordering: .relaxed)
                 if !inboundPending { _ = try? toHost.wait(timeout: .nanoseconds(Int64(slice))) }
                 condition.lock()
-                let pull = rings.pullInbound(limit: layout.pool.receiveCount)
+                let pull = rings.pullInbound(limit: layout.pool.receiveCount, inPlace: false)
                 if pull.kick { kick(layout.receive) }
                 if let violation = pull.violation { return .violated(violation) }
             } else {
@@ -278,25 +284,44 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
     }
 
     /// Drains the link: delivers every message the remote put on vring0, reclaims vring1 and wakes blocked
-    /// senders, until nothing is pending and vring0 callbacks are re-armed. Called by the service thread
-    /// after every doorbell ring (and at start); spurious calls are harmless.
+    /// senders, until nothing is pending and vring0 callbacks are re-armed; every receive buffer lent on the
+    /// way is posted again before it returns. Called by the service thread after every doorbell ring (and
+    /// at start); spurious calls are harmless.
     func service() {
-        guard let bus else { return }
+        // Unchecked: only the service thread gets here, and the delivery object's cache is its alone.
+        guard let delivery = attachment.withLock({ $0?.delivery }) else { return }
         while true {
             condition.lock()
             guard rings.isUsable else {
                 condition.unlock()
                 return
             }
-            let limit = layout.pool.receiveCount
-            let pull = rings.pullInbound(limit: limit)
-            var violation = pull.violation
+            var kick = false
+            var violation: String?
+            // Messages a sender on this thread pulled while it waited go first; else take new ones, lent in
+            // place. Lent buffers go back once their callbacks have run: in a batch after the delivery that
+            // fills one, or all of them on a pass that finds nothing new (the link may be going quiet).
+            var pulled = 0
+            if !rings.hasInbox {
+                let pull = rings.pullInbound(limit: rings.repostBatch, inPlace: true)
+                pulled = pull.pulled
+                kick = pull.kick
+                violation = pull.violation
+            }
+            if pulled == 0, violation == nil {
+                do {
+                    if try rings.repostHeld() { kick = true }
+                } catch {
+                    violation = error.message
+                }
+            }
+            let repostAfterDelivery = violation != nil || rings.heldReceiveBuffers >= rings.repostBatch
             // vring1 is reclaimed here only for senders waiting for a buffer, or on a pass that found no
-            // message (a vring1 kick, a wake or the idle rescan), where a remote's bad used entry is found
-            // promptly. Otherwise senders reclaim when they run out (as Linux's get_a_tx_buf does), so a busy
-            // link does not pull vring1's used index, which the remote rewrites after every message, into
-            // this cache on every pass.
-            if pull.pulled == 0 || rings.waitingSenders > 0 {
+            // message (a vring1 kick, a wake, the idle rescan, the end of a burst), where a remote's bad used
+            // entry is found promptly. Otherwise senders reclaim when they run out (as Linux's get_a_tx_buf
+            // does), so a busy link does not pull vring1's used index, which the remote rewrites after every
+            // message, into this cache on every pass.
+            if pulled == 0 || rings.waitingSenders > 0 {
                 do {
                     if try rings.reclaimTransmitted() > 0, rings.waitingSenders > 0 { condition.broadcast() }
                 } catch {
@@ -310,19 +335,37 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
             if !pending { rings.receive.disableCallbacks() }
             rings.takeInbox(into: &batch)
             condition.unlock()
-            if pull.kick { kick(layout.receive) }
-            deliver(&batch, to: bus)
+            if kick { self.kick(layout.receive) }
+            let delivered = batch.count
+            deliver(&batch, to: delivery)
+            if repostAfterDelivery {
+                // After a violation too: the messages before it were delivered, and their buffers go back
+                // before the link is declared broken (a ring too garbled to take them keeps them; the link
+                // is dead then anyway).
+                condition.lock()
+                var kickAfter = false
+                if rings.isUsable {
+                    do {
+                        kickAfter = try rings.repostHeld()
+                    } catch {
+                        violation = violation ?? error.message
+                    }
+                }
+                condition.unlock()
+                if kickAfter { self.kick(layout.receive) }
+            }
             if let violation {
                 fail(violation)
                 return
             }
-            // Drained: linger a moment for more (about a microsecond, with more than one CPU) before going
-            // back to the doorbell. The answer to what a callback just sent usually lands within it, and is
-            // then taken here instead of after the way back out through the wait and in again.
-            if !pending, !(spinBudget > 0 && receiving.load(ordering: .relaxed)
-                && rings.receive.awaitUsed(looks: VirtqueuePolling.lingerLooks))
-            {
-                return
+            if pending { continue }
+            // Drained. A pass that delivered nothing has posted every held buffer again: done. Otherwise
+            // linger a moment for more (about a microsecond, with more than one CPU) before the last pass:
+            // the answer to what a callback just sent usually lands within it, and is then taken at once
+            // instead of after the way back out through the doorbell wait and in again.
+            if delivered == 0 { return }
+            if spinBudget > 0, receiving.load(ordering: .relaxed) {
+                _ = rings.receive.awaitUsed(looks: VirtqueuePolling.lingerLooks)
             }
         }
     }
@@ -359,14 +402,16 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
     @exclusivity(unchecked) private var batch: [VirtioRpmsgInbound] = []
 
     /// Delivers `messages`, oldest first, with no lock held (callbacks may send), and empties it.
-    private func deliver(_ messages: inout [VirtioRpmsgInbound], to bus: RpmsgBus) {
+    private func deliver(_ messages: inout [VirtioRpmsgInbound], to delivery: RpmsgInboundDelivery) {
         guard !messages.isEmpty else { return }
         for item in messages {
             switch item {
+            case .inPlace(let source, let destination, let payload):
+                delivery.deliver(source: source, destination: destination, payload: payload)
             case .message(let source, let destination, let payload):
-                bus.receive(source: source, destination: destination, payload: payload)
+                payload.withUnsafeBytes { delivery.deliver(source: source, destination: destination, payload: $0) }
             case .rejected(let reason):
-                bus.reportInvalidInbound(reason)
+                delivery.bus.reportInvalidInbound(reason)
             }
         }
         messages.removeAll(keepingCapacity: true)
@@ -431,8 +476,16 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
         return totals
     }
 
-    /// Receive buffers posted to the remote (the pool's first half, unless the link broke while taking one).
+    /// Receive buffers posted to the remote (the pool's first half, unless the link broke while taking one,
+    /// or holds some between lending their messages and posting them again).
     public var postedReceiveBuffers: Int { locked { rings.postedReceiveBuffers } }
+
+    /// Receive buffers posted to the remote and those the host holds between lending their messages to the
+    /// bus and posting them again (fewer than twice ``VirtioRpmsgRings/largestRepostBatch``; none once the
+    /// service thread is idle), read together: on a healthy link they add up to the pool's first half.
+    public var receiveBuffers: (posted: Int, held: Int) {
+        locked { (rings.postedReceiveBuffers, rings.heldReceiveBuffers) }
+    }
 
     /// Transmit buffers the host holds now, after taking back those the remote returned (not counting those
     /// in flight). A bad used entry found on the way breaks the link, as it would on a send.

@@ -4,12 +4,20 @@
 //
 // Receive (vring0): every receive buffer (pool indices 0 ..< count/2) is posted once as one device-writable
 // descriptor of bufferSize bytes, token = its pool index. `pullInbound` takes a used buffer, copies its
-// 16-byte header into a local (the remote may keep writing the shared buffer: every byte is read once),
-// checks used.len >= 16 and rpmsg_hdr.len <= used.len - 16, copies the payload (rpmsg_hdr.len bytes) into
-// the message's own array, and posts the SAME buffer again at once, so no message, good or bad, ever costs a
-// buffer (Linux leaks one on an oversize message). Fields are decoded at explicit offsets in the link's byte
-// order (RawWireAccess); a header that fails the checks is handed to AmpWire's RpmsgMessage.parse for the
-// error, which names the field and offset.
+// 16-byte header into a local (the remote may keep writing the shared buffer: the header is read once),
+// checks used.len >= 16 and rpmsg_hdr.len <= used.len - 16, and then either
+//   - lends the message in place (the service thread's passes): the payload stays in the buffer, which the
+//     host holds until the callbacks have run and then posts again, in batches of `repostBatch` (or all of
+//     them once a pass finds nothing new), so the remote's view of vring0's avail.idx changes once per
+//     batch instead of once per message; at most 2 * repostBatch - 1 buffers are held, and a link with a
+//     handful of buffers reposts after every pass;
+//   - or copies the payload (rpmsg_hdr.len bytes) into the message's own array and posts the SAME buffer
+//     again at once (a sender on the service thread pulling while it waits, whose messages are delivered
+//     only after the callback it runs in returns).
+// A malformed message's buffer is posted again at once, so no message, good or bad, costs a buffer (Linux
+// leaks one on an oversize message). Fields are decoded at explicit offsets in the link's byte order
+// (RawWireAccess); a header that fails the checks is handed to AmpWire's RpmsgMessage.parse for the error,
+// which names the field and offset.
 //
 // Transmit (vring1): pool indices count/2 ..< count. A buffer is fresh (never used) until all were handed
 // out, then recycled from the used ring; one read-only descriptor of 16 + payload bytes per message.
@@ -24,8 +32,10 @@ import AmpWire
 
 /// A message the receive path took from vring0, in arrival order.
 enum VirtioRpmsgInbound {
-    /// A well-formed message for the bus.
+    /// A well-formed message for the bus, copied out of its buffer.
     case message(source: UInt32, destination: UInt32, payload: [UInt8])
+    /// A well-formed message for the bus, lent where it lies: its buffer is held until the next pass.
+    case inPlace(source: UInt32, destination: UInt32, payload: UnsafeRawBufferPointer)
     /// A message whose addresses cannot be delivered (src or dst ANY): reported and dropped, not fatal.
     case rejected(String)
 }
@@ -55,8 +65,12 @@ final class VirtioRpmsgRings {
     /// First in, first out, so buffers cycle in the order the remote returned them and keep meeting the same
     /// descriptors (whose stores the virtqueue then skips).
     @exclusivity(unchecked) private var recycledTransmit = FirstInFirstOut<Int>(vacated: 0)
-    /// Messages copied out of vring0 and not yet delivered, oldest first.
+    /// Messages taken from vring0 and not yet delivered, oldest first.
     @exclusivity(unchecked) private var inbox: [VirtioRpmsgInbound] = []
+    /// Receive buffers whose messages were lent in place, not yet posted again (pool indices).
+    @exclusivity(unchecked) private var heldReceive: [Int] = []
+    /// Lent receive buffers go back to the remote this many at a time (see the file comment).
+    let repostBatch: Int
     /// Most messages the inbox holds; a receive path that is full stops taking buffers (back-pressure).
     let inboxCapacity: Int
 
@@ -82,6 +96,8 @@ final class VirtioRpmsgRings {
         freshTransmit = layout.pool.receiveCount
         inboxCapacity = max(64, 4 * layout.pool.receiveCount)
         inbox.reserveCapacity(inboxCapacity)
+        repostBatch = max(1, min(Self.largestRepostBatch, layout.pool.receiveCount / 8))
+        heldReceive.reserveCapacity(2 * repostBatch)
         order = ByteOrder.host
         headerSize = RpmsgHeader.size
         addressAny = RpmsgConstants.addressAny
@@ -110,12 +126,35 @@ final class VirtioRpmsgRings {
             address: UInt64(pool.da(ofBuffer: index)), length: UInt32(pool.bufferSize), deviceWritable: true, token: index)
     }
 
-    /// Receive buffers currently posted to the remote (all of them, unless the link broke mid-way).
+    /// Receive buffers currently posted to the remote (all of them, unless the link broke mid-way or holds
+    /// some between an in-place delivery and their repost).
     var postedReceiveBuffers: Int { receive.outstandingCount }
 
-    /// Takes up to `limit` used buffers from vring0 into the inbox (while it has room), posting each buffer
-    /// again right after copying it out. Stops at the first violation, after re-posting that buffer too.
-    func pullInbound(limit: Int) -> VirtioRpmsgPull {
+    /// Receive buffers the host holds between an in-place delivery and their repost.
+    var heldReceiveBuffers: Int { heldReceive.count }
+
+    /// The largest ``repostBatch``.
+    static let largestRepostBatch = 16
+
+    /// Posts every held receive buffer again and publishes them; returns whether vring0 needs a kick. Call
+    /// only once the messages lent from them were delivered.
+    func repostHeld() throws(VirtqueueError) -> Bool {
+        guard !heldReceive.isEmpty else { return false }
+        defer { heldReceive.removeAll(keepingCapacity: true) }
+        for index in heldReceive {
+            try postReceive(index)
+        }
+        return receive.publish()
+    }
+
+    /// Whether messages wait in the inbox (pulled by a sender on the service thread).
+    var hasInbox: Bool { !inbox.isEmpty }
+
+    /// Takes up to `limit` used buffers from vring0 into the inbox (while it has room). In place: messages
+    /// are lent where they lie and their buffers held (``repostHeld()`` posts them again); otherwise each is
+    /// copied out and its buffer posted again at once. Stops at the first violation, after posting that
+    /// buffer again.
+    func pullInbound(limit: Int, inPlace: Bool) -> VirtioRpmsgPull {
         var result = VirtioRpmsgPull()
         guard isUsable else { return result }
         var reposted = false
@@ -135,20 +174,24 @@ final class VirtioRpmsgRings {
             let payloadLength = Int(header.u16(at: 12, order: order))
             let wellFormed = length >= headerSize && payloadLength <= length - headerSize
             var payload: [UInt8] = []
-            if wellFormed, payloadLength > 0 {
-                payload = [UInt8](unsafeUninitializedCapacity: payloadLength) { storage, initialized in
-                    if let destination = storage.baseAddress {
-                        UnsafeMutableRawPointer(destination).copyMemory(from: buffer + headerSize, byteCount: payloadLength)
+            if wellFormed, inPlace {
+                heldReceive.append(index)
+            } else {
+                if wellFormed, payloadLength > 0 {
+                    payload = [UInt8](unsafeUninitializedCapacity: payloadLength) { storage, initialized in
+                        if let destination = storage.baseAddress {
+                            UnsafeMutableRawPointer(destination).copyMemory(from: buffer + headerSize, byteCount: payloadLength)
+                        }
+                        initialized = payloadLength
                     }
-                    initialized = payloadLength
                 }
-            }
-            do {
-                try postReceive(index)
-                reposted = true
-            } catch {
-                result.violation = error.message
-                break
+                do {
+                    try postReceive(index)
+                    reposted = true
+                } catch {
+                    result.violation = error.message
+                    break
+                }
             }
             result.pulled += 1
             counters.received += 1
@@ -163,6 +206,10 @@ final class VirtioRpmsgRings {
                 counters.rejected += 1
                 inbox.append(.rejected(
                     "vring0: buffer \(index): message \(hex(source)) -> \(hex(destination)) names address ANY; dropped"))
+            } else if inPlace {
+                inbox.append(.inPlace(
+                    source: source, destination: destination,
+                    payload: UnsafeRawBufferPointer(start: buffer + headerSize, count: payloadLength)))
             } else {
                 inbox.append(.message(source: source, destination: destination, payload: payload))
             }

@@ -136,6 +136,8 @@ final class PingPongDriver: RpmsgDriver {
     var removes: Int { state.withLock { $0.removes } }
     var echoesSinceProbe: Int { state.withLock { $0.echoesSinceProbe } }
     var totalEchoes: Int { state.withLock { $0.totalEchoes } }
+    /// Both echo counts read at one instant (the ping-pong may still be running).
+    var echoCounts: (sinceProbe: Int, total: Int) { state.withLock { ($0.echoesSinceProbe, $0.totalEchoes) } }
     var mismatches: Int { state.withLock { $0.mismatches } }
 
     func probe(_ channel: RpmsgChannel) throws(RpmsgError) {

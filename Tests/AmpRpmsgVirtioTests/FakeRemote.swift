@@ -16,24 +16,46 @@ import Testing
 ///   0x3000  vring1                                      da 0x9F003000
 ///   0x5000  pool: 16 buffers of 512 bytes (8 RX, 8 TX)  da 0x9F005000
 ///   0x7000  "table": gfeatures at 0x700C, status at 0x7014
+///
+/// With a larger `num` (``wideNum``) the same order holds with bigger vrings and pool, the table last.
 struct TestSegmentLayout {
     static let num = 8
+    /// A vring size whose link lends several messages before posting their buffers again (64 receive
+    /// buffers: batches of 8).
+    static let wideNum = 64
     static let align = 4096
     static let daBase: UInt32 = 0x9F00_0000
     static let tableOffset = 0x7000
     static let size = 0x8000
 
-    static func layout(dfeatures: UInt32 = 1, bufferSize: Int = 512) -> VirtioRpmsgLayout {
-        VirtioRpmsgLayout(
-            receive: VirtioRpmsgVring(da: daBase + 0x1000, segmentOffset: 0x1000, num: num, align: align, notifyID: 0),
-            transmit: VirtioRpmsgVring(da: daBase + 0x3000, segmentOffset: 0x3000, num: num, align: align, notifyID: 1),
-            pool: VirtioRpmsgBufferPool(
-                da: daBase + 0x5000, segmentOffset: 0x5000, count: RpmsgConstants.bufferCount(vringNum: num),
-                bufferSize: bufferSize),
-            deviceFeatures: dfeatures, statusOffset: tableOffset + 20, guestFeaturesOffset: tableOffset + 12)
+    /// Bytes one vring of `num` entries takes, in whole pages.
+    static func vringSpan(num: Int) -> Int {
+        let total = (try? VringLayout(num: num, align: align).totalSize) ?? 0
+        return (total + 4095) / 4096 * 4096
     }
 
-    static func makeSegment() throws -> SharedMemorySegment {
+    /// Offset of the "table" page for vrings of `num` entries (512-byte buffers).
+    static func tableOffset(num: Int) -> Int { 0x1000 + 2 * vringSpan(num: num) + 2 * num * 512 }
+
+    /// Segment size for vrings of `num` entries.
+    static func size(num: Int) -> Int { tableOffset(num: num) + 0x1000 }
+
+    static func layout(dfeatures: UInt32 = 1, bufferSize: Int = 512, num: Int = num) -> VirtioRpmsgLayout {
+        let span = vringSpan(num: num)
+        let transmit = 0x1000 + span
+        let pool = transmit + span
+        let table = tableOffset(num: num)
+        return VirtioRpmsgLayout(
+            receive: VirtioRpmsgVring(da: daBase + 0x1000, segmentOffset: 0x1000, num: num, align: align, notifyID: 0),
+            transmit: VirtioRpmsgVring(
+                da: daBase + UInt32(transmit), segmentOffset: transmit, num: num, align: align, notifyID: 1),
+            pool: VirtioRpmsgBufferPool(
+                da: daBase + UInt32(pool), segmentOffset: pool, count: RpmsgConstants.bufferCount(vringNum: num),
+                bufferSize: bufferSize),
+            deviceFeatures: dfeatures, statusOffset: table + 20, guestFeaturesOffset: table + 12)
+    }
+
+    static func makeSegment(size: Int = size) throws -> SharedMemorySegment {
         let name = "/ampsoc-test-virtio-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let segment = try SharedMemorySegment.create(name: name, size: size)
         try segment.unlink()
@@ -132,10 +154,10 @@ final class LinkFixture {
 
     init(
         dfeatures: UInt32 = 1, drivers: [any RpmsgDriver] = [], sendTimeout: Duration = .seconds(15),
-        startThread: Bool = true
+        startThread: Bool = true, num: Int = TestSegmentLayout.num
     ) throws {
-        segment = try TestSegmentLayout.makeSegment()
-        let layout = TestSegmentLayout.layout(dfeatures: dfeatures)
+        segment = try TestSegmentLayout.makeSegment(size: TestSegmentLayout.size(num: num))
+        let layout = TestSegmentLayout.layout(dfeatures: dfeatures, num: num)
         let toRemote = try Doorbell(segment: segment, mailboxOffset: ControlBlock.mailboxToRemoteOffset, kind: .futex)
         let toHost = try Doorbell(segment: segment, mailboxOffset: ControlBlock.mailboxToHostOffset, kind: .futex)
         link = try VirtioRpmsgLink(name: "test.vdev0", segment: segment, layout: layout, toRemote: toRemote, toHost: toHost)

@@ -32,6 +32,41 @@ import Testing
         #expect(fixture.bus.counters.rxMessages == 24)
     }
 
+    @Test func messagesAreLentInPlaceAndTheirBuffersGoBackInBatches() throws {
+        // 64 receive buffers: a pass takes at most 8 messages, and lent buffers go back 8 at a time.
+        let fixture = try LinkFixture(startThread: false, num: TestSegmentLayout.wideNum)
+        defer { fixture.finish() }
+        let seen = StringLog()
+        let link = fixture.link
+        let base = UInt(bitPattern: fixture.segment.base)
+        _ = try fixture.bus.createBorrowingEndpoint(address: 1024) { _, payload, _ in
+            let offset = UInt(bitPattern: payload.baseAddress) &- base
+            let buffers = link.receiveBuffers
+            seen.append("\(String(decoding: payload, as: UTF8.self)) at 0x\(String(offset, radix: 16)) "
+                + "posted \(buffers.posted) held \(buffers.held)")
+        }
+        for index in 0..<20 {
+            #expect(try fixture.remote.send(source: 0x401, destination: 1024, payload: Array("m\(index)".utf8)))
+        }
+        fixture.thread.start()
+        #expect(eventually { seen.all.count == 20 })
+        let pool = fixture.link.layout.pool.segmentOffset
+        let expected = (0..<20).map { index in
+            let held = index < 16 ? 8 : 4
+            return "m\(index) at 0x\(String(pool + index * 512 + 16, radix: 16)) posted \(64 - held) held \(held)"
+        }
+        #expect(seen.all == expected)
+        // Once the service thread is idle, every buffer is posted again.
+        #expect(eventually { fixture.link.receiveBuffers == (64, 0) })
+        #expect(fixture.link.postedReceiveBuffers == 64)
+        #expect(fixture.link.failure == nil)
+        // And the remote can use all of them again.
+        for index in 0..<64 {
+            #expect(try fixture.remote.send(source: 0x401, destination: 1024, payload: Array("n\(index)".utf8)))
+        }
+        #expect(eventually { seen.all.count == 84 })
+    }
+
     @Test func hostMessagesAreOneReadableDescriptorOfHeaderPlusPayload() throws {
         let fixture = try LinkFixture()
         defer { fixture.finish() }

@@ -68,7 +68,7 @@ final class EchoPingPong: @unchecked Sendable {
     var result: (samples: [UInt64], failure: String?, lastTag: UInt64) { (samples, failure, tag) }
 
     /// The echo callback's part (service thread): false when no run is active (the echo is not ours).
-    func echoArrived(_ payload: [UInt8]) -> Bool {
+    func echoArrived(_ payload: UnsafeRawBufferPointer) -> Bool {
         guard active.load(ordering: .acquiring) else { return false }
         let now = MonotonicClock.nanoseconds()
         let echoedTag = FullStackBenchProtocol.tag(of: payload)

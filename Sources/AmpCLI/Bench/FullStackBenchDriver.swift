@@ -26,6 +26,9 @@ final class FullStackBenchDriver: RpmsgDriver {
     }
 
     private let bound = Mutex(Bound())
+    /// The echo channel's identity while it is bound (0 otherwise): callbacks tell the channels apart with one
+    /// load instead of comparing names.
+    private let echoChannelID = Atomic<UInt>(0)
 
     init(spinBudget: Duration) {
         echoes = ReplyMailbox(spinBudget: spinBudget)
@@ -49,19 +52,38 @@ final class FullStackBenchDriver: RpmsgDriver {
             throw RpmsgError(.noDevice, "\(channel.deviceName): probed without an endpoint")
         }
         bound.withLock { bound in
-            if channel.name == FullStackBenchProtocol.echoChannel { bound.echo = endpoint } else { bound.sink = endpoint }
+            if channel.name == FullStackBenchProtocol.echoChannel {
+                bound.echo = endpoint
+                echoChannelID.store(Self.identity(of: channel), ordering: .releasing)
+            } else {
+                bound.sink = endpoint
+            }
         }
+    }
+
+    private static func identity(of channel: RpmsgChannel) -> UInt {
+        UInt(bitPattern: ObjectIdentifier(channel))
     }
 
     func remove(_ channel: RpmsgChannel) {
         bound.withLock { bound in
             bound.removals += 1
-            if channel.name == FullStackBenchProtocol.echoChannel { bound.echo = nil } else { bound.sink = nil }
+            if channel.name == FullStackBenchProtocol.echoChannel {
+                bound.echo = nil
+                echoChannelID.store(0, ordering: .releasing)
+            } else {
+                bound.sink = nil
+            }
         }
     }
 
     func callback(_ channel: RpmsgChannel, payload: [UInt8], source: UInt32) {
-        if channel.name == FullStackBenchProtocol.echoChannel {
+        payload.withUnsafeBytes { callback(channel, bytes: $0, source: source) }
+    }
+
+    /// Reads every reply where it lies in the receive buffer (no copy on the timed path).
+    func callback(_ channel: RpmsgChannel, bytes payload: UnsafeRawBufferPointer, source: UInt32) {
+        if echoChannelID.load(ordering: .acquiring) == Self.identity(of: channel) {
             if pingPong.echoArrived(payload) { return }
             echoes.post(first: FullStackBenchProtocol.tag(of: payload) ?? UInt64.max, second: payload.count)
         } else {

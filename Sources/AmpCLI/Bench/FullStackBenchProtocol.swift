@@ -37,9 +37,9 @@ enum FullStackBenchProtocol {
 
     /// The tag of a ping or echo (u64 little-endian at ``tagOffset``), or nil when it is shorter than 8 bytes.
     /// Read with one unaligned load: it runs once per round trip, inside the timed path.
-    static func tag(of payload: [UInt8]) -> UInt64? {
+    static func tag(of payload: UnsafeRawBufferPointer) -> UInt64? {
         guard payload.count >= tagOffset + 8 else { return nil }
-        return payload.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: tagOffset, as: UInt64.self)) }
+        return UInt64(littleEndian: payload.loadUnaligned(fromByteOffset: tagOffset, as: UInt64.self))
     }
 
     /// Writes `tag` into `payload` (u64 little-endian at ``tagOffset``; the payload is at least 8 bytes).
@@ -48,8 +48,8 @@ enum FullStackBenchProtocol {
     }
 
     /// The count in a sink reply, or nil unless it is exactly ``countReplyLength`` bytes.
-    static func count(of payload: [UInt8]) -> UInt32? {
+    static func count(of payload: UnsafeRawBufferPointer) -> UInt32? {
         guard payload.count == countReplyLength else { return nil }
-        return try? ByteReader(payload, order: .little).u32(at: 0, field: "count")
+        return UInt32(littleEndian: payload.loadUnaligned(fromByteOffset: 0, as: UInt32.self))
     }
 }
