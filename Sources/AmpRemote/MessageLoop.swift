@@ -114,12 +114,9 @@ public final class MessageLoop {
     /// Bits taken from the doorbell but not yet dispatched (kept across ``run(until:)`` calls).
     @exclusivity(unchecked) private var undispatchedBits: UInt32 = 0
     /// Work found in shared memory rather than rung (see ``setIdlePoller(bits:poll:arm:)``).
-    @exclusivity(unchecked) private var idlePoller: IdlePoller? {
-        didSet { idlePollerReference = idlePoller.map { Unmanaged.passUnretained($0) } }
-    }
-    /// `idlePoller`, unretained: every pass and every spin iteration uses it, and copying the closures out of
-    /// the stored property would cost a retain and a release of each per use.
-    @exclusivity(unchecked) private var idlePollerReference: Unmanaged<IdlePoller>?
+    /// Every pass and every spin iteration uses it through its unretained copy: copying the closures out of a
+    /// stored property would cost a retain and a release of each per use.
+    @exclusivity(unchecked) private var idlePoller = HotReference<IdlePoller>()
 
     /// A source of work the loop polls while it spins on the doorbell (see ``setIdlePoller(bits:poll:arm:)``).
     private final class IdlePoller {
@@ -210,12 +207,12 @@ public final class MessageLoop {
     /// meanwhile. The owner may ask the peer not to ring while the loop polls. One poller per loop (a new
     /// one replaces the old one). Keep `poll` cheap: it runs on every spin iteration.
     func setIdlePoller(bits: UInt32, poll: @escaping () -> Bool, arm: @escaping () -> Bool) {
-        idlePoller = IdlePoller(bits: bits, poll: poll, arm: arm)
+        idlePoller.set(IdlePoller(bits: bits, poll: poll, arm: arm))
     }
 
     /// Stops polling (the polled rings are gone).
     func removeIdlePoller() {
-        idlePoller = nil
+        idlePoller.set(nil)
     }
 
     // MARK: Running
@@ -310,14 +307,14 @@ public final class MessageLoop {
     /// The pending bits, and the idle poller's bits if it finds work, without waiting.
     private func takePendingAndPolled() -> UInt32 {
         let bits = doorbell.takePending()
-        guard let idlePollerReference else { return bits }
+        guard let idlePollerReference = idlePoller.unretained else { return bits }
         return idlePollerReference._withUnsafeGuaranteedRef { $0.poll() ? bits | $0.bits : bits }
     }
 
     /// Waits on the doorbell (polling the idle poller while spinning, arming it before sleeping). Nothing
     /// replaces the poller meanwhile: `poll` and `arm` only look at rings.
     private func waitForBits(timeout: Duration?) throws(SystemError) -> UInt32 {
-        guard let idlePollerReference else { return try doorbell.wait(timeout: timeout) }
+        guard let idlePollerReference = idlePoller.unretained else { return try doorbell.wait(timeout: timeout) }
         return try idlePollerReference._withUnsafeGuaranteedRef { poller in
             Result { () throws(SystemError) -> UInt32 in
                 try doorbell.wait(timeout: timeout, polledMask: poller.bits, poll: poller.poll, arm: poller.arm)

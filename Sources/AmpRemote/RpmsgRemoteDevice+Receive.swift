@@ -148,15 +148,15 @@ extension RpmsgRemoteDevice {
     /// The endpoint bound to `destination`, unretained (the last one found is remembered: consecutive
     /// messages usually go to the same endpoint). Valid while `endpoints` holds it.
     private func endpoint(forDestination destination: UInt32) -> Unmanaged<RpmsgRemoteEndpoint>? {
-        if let cached = lastEndpointReference, cached._withUnsafeGuaranteedRef({ $0.address }) == destination { return cached }
+        if let cached = lastEndpoint.unretained, cached._withUnsafeGuaranteedRef({ $0.address }) == destination { return cached }
         let found = endpoints[destination]
-        lastEndpoint = found
-        return lastEndpointReference
+        lastEndpoint.set(found)
+        return lastEndpoint.unretained
     }
 
     /// Returns a vring1 buffer used (len 0); published at the end of the pass or on release.
     func returnRxBuffer(_ head: UInt16) {
-        guard let queue = fromHostReference else { return }
+        guard let queue = fromHostQueue.unretained else { return }
         let failure = queue._withUnsafeGuaranteedRef { queue -> VirtqueueError? in
             do throws(VirtqueueError) {
                 try queue.addUsed(head: head, length: 0)

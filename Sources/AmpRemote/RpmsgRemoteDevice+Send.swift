@@ -133,7 +133,11 @@ extension RpmsgRemoteDevice {
     /// device-writable or shorter than ``minimumTxBufferSize`` is a protocol violation.
     func takeTxBuffer() -> AvailableBuffer? {
         if let spare = spareTxBuffers.popLast() { return spare }
-        guard let queue = toHost else { return nil }
+        guard let reference = toHostQueue.unretained else { return nil }
+        return reference._withUnsafeGuaranteedRef { queue in takeTxBuffer(from: queue) }
+    }
+
+    private func takeTxBuffer(from queue: VirtqueueDevice) -> AvailableBuffer? {
         for _ in 0..<2 {
             let taken: AvailableBuffer?
             do {
@@ -165,14 +169,17 @@ extension RpmsgRemoteDevice {
         RawWireAccess.put(UInt32(0), buffer.pointer, at: 8, order: byteOrder)
         RawWireAccess.put(UInt16(truncatingIfNeeded: length), buffer.pointer, at: 12, order: byteOrder)
         RawWireAccess.put(UInt16(0), buffer.pointer, at: 14, order: byteOrder)
-        guard let queue = toHost else { return }
-        do {
-            try queue.addUsed(head: buffer.head, length: UInt32(headerSize + length))
-        } catch {
-            core.fatal("rpmsg: internal error returning a vring0 buffer: \(error)")
+        guard let reference = toHostQueue.unretained else { return }
+        let notify = reference._withUnsafeGuaranteedRef { queue in
+            do {
+                try queue.addUsed(head: buffer.head, length: UInt32(headerSize + length))
+            } catch {
+                core.fatal("rpmsg: internal error returning a vring0 buffer: \(error)")
+            }
+            return queue.publishUsed()
         }
         tallies.sent &+= 1
-        if queue.publishUsed() { core.notifyHost(toHostNotifyID) }
+        if notify { core.notifyHost(toHostNotifyID) }
     }
 
     func checkAddresses(source: UInt32, destination: UInt32) throws(RpmsgRemoteError) {

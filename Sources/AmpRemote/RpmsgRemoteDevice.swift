@@ -93,12 +93,17 @@ public final class RpmsgRemoteDevice {
     /// are stale.
     @exclusivity(unchecked) var session: UInt32 = 0
     /// vring0 (to the host) and vring1 (from the host), while ready.
-    @exclusivity(unchecked) var toHost: VirtqueueDevice?
-    @exclusivity(unchecked) var fromHost: VirtqueueDevice? {
-        didSet { fromHostReference = fromHost.map { Unmanaged.passUnretained($0) } }
+    /// Per message, both are used through their unretained copies (``HotReference``).
+    @exclusivity(unchecked) var toHostQueue = HotReference<VirtqueueDevice>()
+    @exclusivity(unchecked) var fromHostQueue = HotReference<VirtqueueDevice>()
+    var toHost: VirtqueueDevice? {
+        get { toHostQueue.object }
+        set { toHostQueue.set(newValue) }
     }
-    /// `fromHost`, unretained, for returning buffers (once per message: no reference counting there).
-    @exclusivity(unchecked) var fromHostReference: Unmanaged<VirtqueueDevice>?
+    var fromHost: VirtqueueDevice? {
+        get { fromHostQueue.object }
+        set { fromHostQueue.set(newValue) }
+    }
     @exclusivity(unchecked) var toHostNotifyID: UInt32 = 0
     @exclusivity(unchecked) var fromHostNotifyID: UInt32 = 0
     /// Buffers taken from vring0 and given back unused (released zero-copy buffers); used first.
@@ -122,12 +127,11 @@ public final class RpmsgRemoteDevice {
     /// The batch serviceRx is delivering: buffers taken from vring1 and their header copies (a fixed block of
     /// ``rxBatchSize`` entries; serviceRx does not nest, and both element types are plain values).
     let rxBatch = UnsafeMutablePointer<(AvailableBuffer, WireHeaderCopy)>.allocate(capacity: RpmsgRemoteDevice.rxBatchSize)
-    /// The endpoint the last message went to (cleared when an endpoint is destroyed).
-    @exclusivity(unchecked) var lastEndpoint: RpmsgRemoteEndpoint? {
-        didSet { lastEndpointReference = lastEndpoint.map { Unmanaged.passUnretained($0) } }
-    }
-    /// `lastEndpoint`, unretained, for the receive path (no reference counting per message).
-    @exclusivity(unchecked) var lastEndpointReference: Unmanaged<RpmsgRemoteEndpoint>?
+    /// The endpoint the last message went to (cleared when an endpoint is destroyed); the receive path uses
+    /// its unretained copy.
+    @exclusivity(unchecked) var lastEndpoint = HotReference<RpmsgRemoteEndpoint>()
+    /// Cleared when the device goes away (its endpoints reach it unretained).
+    let lifetime = DeviceLifetime()
     // Read once: another module's globals cost an accessor call each time they are read on the hot path.
     let byteOrder = ByteOrder.host
     let headerSize = RpmsgHeader.size
@@ -138,6 +142,7 @@ public final class RpmsgRemoteDevice {
     private var waitingSince: UInt64 = 0
 
     deinit {
+        lifetime.isAlive = false
         rxBatch.deallocate()
     }
 
@@ -236,7 +241,7 @@ public final class RpmsgRemoteDevice {
     func destroy(_ endpoint: RpmsgRemoteEndpoint) {
         guard endpoints[endpoint.address] === endpoint else { return }
         endpoints[endpoint.address] = nil
-        lastEndpoint = nil
+        lastEndpoint.set(nil)
         if let smd { return unbindSmdChannel(endpoint, smd: smd) }
         guard let name = endpoint.rpmsgName else { return }
         if let queued = pendingAnnouncements.firstIndex(where: { $0.address == endpoint.address && $0.action == .create }) {

@@ -29,12 +29,16 @@ public final class RpmsgRemoteEndpoint {
     @exclusivity(unchecked) private var defaultDestination: UInt32 = RpmsgConstants.addressAny
     @exclusivity(unchecked) private var destroyed = false
 
-    unowned let device: RpmsgRemoteDevice
+    /// The device, unretained: sends go through it per message, where an `unowned` reference would cost a
+    /// checked retain and a release each time. `deviceLifetime` stands in for `unowned`'s check.
+    private let deviceReference: Unmanaged<RpmsgRemoteDevice>
+    private let deviceLifetime: DeviceLifetime
     let rpmsgName: RpmsgName?
     let callback: (RpmsgReceivedMessage) -> Void
 
     init(device: RpmsgRemoteDevice, name: RpmsgName?, address: UInt32, callback: @escaping (RpmsgReceivedMessage) -> Void) {
-        self.device = device
+        deviceReference = .passUnretained(device)
+        deviceLifetime = device.lifetime
         self.rpmsgName = name
         self.address = address
         self.callback = callback
@@ -54,9 +58,11 @@ public final class RpmsgRemoteEndpoint {
     ///   `stopping` (the host asked for a stop while waiting).
     public func send(to destination: UInt32, _ payload: [UInt8], timeout: Duration? = nil) throws(RpmsgRemoteError) {
         try checkAlive()
-        let wait = timeout ?? device.configuration.sendTimeout
-        try withBytes(of: payload) { bytes throws(RpmsgRemoteError) in
-            try device.send(from: address, to: destination, payload: bytes, timeout: wait)
+        try withDevice { device throws(RpmsgRemoteError) in
+            let wait = timeout ?? device.configuration.sendTimeout
+            try withBytes(of: payload) { bytes throws(RpmsgRemoteError) in
+                try device.send(from: address, to: destination, payload: bytes, timeout: wait)
+            }
         }
     }
 
@@ -69,8 +75,10 @@ public final class RpmsgRemoteEndpoint {
     /// Sends `payload` to `destination` without waiting (Linux's `rpmsg_trysendto`).
     public func trySend(to destination: UInt32, _ payload: [UInt8]) throws(RpmsgRemoteError) {
         try checkAlive()
-        try withBytes(of: payload) { bytes throws(RpmsgRemoteError) in
-            try device.send(from: address, to: destination, payload: bytes, timeout: nil)
+        try withDevice { device throws(RpmsgRemoteError) in
+            try withBytes(of: payload) { bytes throws(RpmsgRemoteError) in
+                try device.send(from: address, to: destination, payload: bytes, timeout: nil)
+            }
         }
     }
 
@@ -81,7 +89,9 @@ public final class RpmsgRemoteEndpoint {
     /// it back with ``releaseTxBuffer(_:)``. With `wait` false fails at once (`noBuffer`, `notReady`).
     public func getTxBuffer(wait: Bool = true) throws(RpmsgRemoteError) -> RpmsgTxBuffer {
         try checkAlive()
-        return try device.txBuffer(timeout: wait ? device.configuration.sendTimeout : nil)
+        return try withDevice { device throws(RpmsgRemoteError) in
+            try device.txBuffer(timeout: wait ? device.configuration.sendTimeout : nil)
+        }
     }
 
     /// Sends the first `length` bytes of `buffer`'s payload to `destination` (default ``destination``)
@@ -90,7 +100,10 @@ public final class RpmsgRemoteEndpoint {
     ///   (length beyond the buffer), `invalidAddress`, `destroyed`.
     public func sendNoCopy(_ buffer: RpmsgTxBuffer, length: Int, to destination: UInt32? = nil) throws(RpmsgRemoteError) {
         try checkAlive()
-        try device.sendNoCopy(buffer, length: length, from: address, to: destination ?? self.destination)
+        let target = destination ?? self.destination
+        try withDevice { device throws(RpmsgRemoteError) in
+            try device.sendNoCopy(buffer, length: length, from: address, to: target)
+        }
     }
 
     /// Gives back a buffer from ``getTxBuffer(wait:)`` without sending it; the next send reuses it.
@@ -106,6 +119,31 @@ public final class RpmsgRemoteEndpoint {
         guard !destroyed else { return }
         destroyed = true
         device.destroy(self)
+    }
+
+    /// The device (for paths that do not run per message; those use ``withDevice(_:)``). Traps once the
+    /// device is gone, as the `unowned` reference it replaces did.
+    var device: RpmsgRemoteDevice {
+        checkDeviceLifetime()
+        return deviceReference.takeUnretainedValue()
+    }
+
+    /// Runs `body` with the device, unretained; traps once the device is gone.
+    @inline(__always)
+    private func withDevice<Value>(
+        _ body: (RpmsgRemoteDevice) throws(RpmsgRemoteError) -> Value
+    ) throws(RpmsgRemoteError) -> Value {
+        checkDeviceLifetime()
+        return try deviceReference._withUnsafeGuaranteedRef { device in
+            Result { () throws(RpmsgRemoteError) -> Value in try body(device) }
+        }.get()
+    }
+
+    @inline(__always)
+    private func checkDeviceLifetime() {
+        guard deviceLifetime.isAlive else {
+            fatalError("rpmsg: endpoint \(rpmsgHex(address)) used after its core (and rpmsg device) was released")
+        }
     }
 
     /// `Array.withUnsafeBytes` with a typed error (the standard library's is untyped `rethrows`).
