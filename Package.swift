@@ -30,7 +30,7 @@ let package = Package(
         // rpmsg core (transport-agnostic, as Linux's rpmsg_core), name service, driver model, host drivers.
         .target(name: "AmpRpmsg", dependencies: ["AmpWire"]),
         // The host's virtio rpmsg transport (Linux's virtio_rpmsg_bus): rings, buffer pool, RX thread, validation.
-        .target(name: "AmpRpmsgVirtio", dependencies: ["AmpRpmsg", "AmpVirtio", "AmpSystem", "AmpWire"]),
+        .target(name: "AmpRpmsgVirtio", dependencies: ["AmpRpmsg", "AmpVirtio", "AmpSystem", "AmpWire", "CAmpShim"]),
         // Remote-core runtime ("mini RTOS") that firmware links: attach, message loop, trace, heartbeat, crash reports.
         .target(name: "AmpRemote", dependencies: ["AmpSystem", "AmpWire", "AmpVirtio", "AmpSMD"]),
         // Qualcomm SMEM item heap and SMD channels (FIFO pairs, channel info, states) over shared memory.

@@ -291,6 +291,7 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
         // Unchecked: only the service thread gets here, and the delivery object's cache is its alone.
         guard let delivery = attachment.withLock({ $0?.delivery }) else { return }
         while true {
+            rings.prefetchInbound()
             condition.lock()
             guard rings.isUsable else {
                 condition.unlock()

@@ -287,6 +287,19 @@ public final class VirtqueueDriver {
         return (posted.token, length)
     }
 
+    /// The token of the buffer the device will most likely return next, and starts loading the used element
+    /// that will say so: a device that completes buffers in the order it took them (as rpmsg remotes do)
+    /// returns the one published longest ago. Only a hint for prefetching, never trusted (``takeUsed()``
+    /// checks what the device wrote); nil when nothing is in flight.
+    public func prefetchLikelyNextUsed() -> Int? {
+        guard failure == nil, inFlight > 0 else { return nil }
+        let slot = layout.slot(of: lastUsed)
+        memory.prefetchUsedElement(slot: slot)
+        let head = Int(availShadow[slot])
+        guard head < num, shadow[head].state == .inFlight else { return nil }
+        return shadow[head].token
+    }
+
     /// Asks the device not to interrupt when it returns buffers (a hint: interrupts may still arrive).
     /// Without EVENT_IDX sets NO_INTERRUPT in avail.flags; with it, moves used_event behind the consumed
     /// index, where the device's used.idx cannot cross it before the driver has consumed another 32768

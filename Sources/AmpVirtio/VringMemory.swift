@@ -19,6 +19,7 @@
 // alignment, enough for the u64 `addr`) and that the used ring is 4-byte aligned (for the u32 elements).
 
 import AmpWire
+import CAmpShim
 import Synchronization
 
 /// Typed atomic access to the fields of one split ring at `base`, laid out as `layout`.
@@ -197,6 +198,12 @@ struct VringMemory {
     @inline(__always)
     func usedElementLength(slot: Int) -> UInt32 {
         atomic32(layout.usedRingOffset + VringUsedElement.size &* slot + 4).pointee.load(ordering: .relaxed)
+    }
+
+    /// Starts loading the line of used element `slot` (a hint; nothing is read).
+    @inline(__always)
+    func prefetchUsedElement(slot: Int) {
+        amp_prefetch(base + layout.usedRingOffset + VringUsedElement.size &* slot)
     }
 
     @inline(__always)

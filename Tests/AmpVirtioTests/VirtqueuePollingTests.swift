@@ -22,6 +22,36 @@ extension VirtqueueTests {
         #expect(!pair.driver.awaitUsed(looks: 8))
     }
 
+    @Test("prefetchLikelyNextUsed names the buffer published longest ago, a hint only")
+    func likelyNextUsedIsTheOldestInFlight() throws {
+        let pair = try QueuePair(num: 8, align: 16)
+        #expect(pair.driver.prefetchLikelyNextUsed() == nil)
+        for token in [10, 11, 12] {
+            try pair.driver.add(address: pair.pool.address(of: token - 10), length: 64, deviceWritable: true, token: token)
+        }
+        // Added, not published: nothing is in flight yet.
+        #expect(pair.driver.prefetchLikelyNextUsed() == nil)
+        _ = pair.driver.publish()
+        #expect(pair.driver.prefetchLikelyNextUsed() == 10)
+        let first = try #require(try pair.device.takeAvailable())
+        let second = try #require(try pair.device.takeAvailable())
+        // Returned out of order: the hint was wrong, and takeUsed still reports what the device wrote.
+        try pair.device.addUsed(head: second.head, length: 1)
+        _ = pair.device.publishUsed()
+        #expect(pair.driver.prefetchLikelyNextUsed() == 10)
+        #expect(try pair.driver.takeUsedBuffer() == UsedBuffer(token: 11, length: 1))
+        try pair.device.addUsed(head: first.head, length: 2)
+        _ = pair.device.publishUsed()
+        #expect(try pair.driver.takeUsedBuffer() == UsedBuffer(token: 10, length: 2))
+        // In order again from here: the oldest in flight is token 12.
+        #expect(pair.driver.prefetchLikelyNextUsed() == 12)
+        let third = try #require(try pair.device.takeAvailable())
+        try pair.device.addUsed(head: third.head, length: 3)
+        _ = pair.device.publishUsed()
+        #expect(try pair.driver.takeUsedBuffer() == UsedBuffer(token: 12, length: 3))
+        #expect(pair.driver.prefetchLikelyNextUsed() == nil)
+    }
+
     @Test("hasPendingUsed and hasPendingAvailable see published entries without a notification")
     func pendingEntriesAreVisibleToPolling() throws {
         let pair = try QueuePair(num: 8, align: 16)

@@ -21,6 +21,9 @@ static inline void amp_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQU
 /// Release fence.
 static inline void amp_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
 
+/// Hint to the CPU that the line holding `address` will be read soon (a no-op where unsupported).
+static inline void amp_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
+
 /// Hint to the CPU that the caller is spinning.
 static inline void amp_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
