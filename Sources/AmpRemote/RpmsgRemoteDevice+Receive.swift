@@ -171,9 +171,9 @@ extension RpmsgRemoteDevice {
 
     /// Makes the returned vring1 buffers visible and rings the host if it wants an interrupt.
     func publishRxReturns() {
-        guard rxReturnsUnpublished, let queue = fromHost else { return }
+        guard rxReturnsUnpublished, let queue = fromHostQueue.unretained else { return }
         rxReturnsUnpublished = false
-        if queue.publishUsed() { core.notifyHost(fromHostNotifyID) }
+        if queue._withUnsafeGuaranteedRef({ $0.publishUsed() }) { core.notifyHost(fromHostNotifyID) }
     }
 
     // MARK: Hold and release
