@@ -14,8 +14,9 @@
 //
 // Everything else (addresses, endpoints, channels, drivers, the name service, counters, events) lives in
 // the core, so a transport is small. Inbound, a transport calls `RpmsgBus.receive(source:destination:payload:)`
-// once per message, in arrival order, from its receive thread, and `RpmsgBus.reportInvalidInbound(_:)`
-// for a frame it could not parse (so nothing is dropped silently).
+// once per message, in arrival order, from its receive thread (or, to lend payloads in place, its receive
+// thread's `RpmsgInboundDelivery.deliver`), and `RpmsgBus.reportInvalidInbound(_:)` for a frame it could
+// not parse (so nothing is dropped silently).
 
 import AmpWire
 

@@ -288,7 +288,7 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
     /// way is posted again before it returns. Called by the service thread after every doorbell ring (and
     /// at start); spurious calls are harmless.
     func service() {
-        // Unchecked: only the service thread gets here, and the delivery object's cache is its alone.
+        // Only the service thread gets here: the delivery object (and its endpoint cache) is its alone.
         guard let delivery = attachment.withLock({ $0?.delivery }) else { return }
         while true {
             rings.prefetchInbound()
@@ -482,8 +482,8 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
     public var postedReceiveBuffers: Int { locked { rings.postedReceiveBuffers } }
 
     /// Receive buffers posted to the remote and those the host holds between lending their messages to the
-    /// bus and posting them again (fewer than twice ``VirtioRpmsgRings/largestRepostBatch``; none once the
-    /// service thread is idle), read together: on a healthy link they add up to the pool's first half.
+    /// bus and posting them again (at most 31; none once the service thread is idle), read together: on a
+    /// healthy link they add up to the pool's first half.
     public var receiveBuffers: (posted: Int, held: Int) {
         locked { (rings.postedReceiveBuffers, rings.heldReceiveBuffers) }
     }
