@@ -88,13 +88,13 @@ let package = Package(
         .testTarget(name: "AmpRpmsgTests", dependencies: ["AmpRpmsg", "AmpWire"]),
         .testTarget(
             name: "AmpRpmsgVirtioTests",
-            dependencies: ["AmpRpmsgVirtio", "AmpRpmsg", "AmpVirtio", "AmpSystem", "AmpWire"]),
+            dependencies: ["AmpTestSupport", "AmpRpmsgVirtio", "AmpRpmsg", "AmpVirtio", "AmpSystem", "AmpWire"]),
         .testTarget(name: "AmpProfilesTests", dependencies: ["AmpProfiles", "AmpJSON"]),
         .testTarget(name: "AmpRemoteprocTests", dependencies: ["AmpRemoteproc", "AmpWire", "AmpSystem", "AmpProfiles"]),
         .testTarget(
             name: "AmpRemoteTests",
             dependencies: [
-                "AmpRemote", "AmpSystem", "AmpWire", "AmpVirtio", "AmpSMD", "AmpSampleSupport", "ampsoc-fw-basic", "ampsoc-fw-faulty",
+                "AmpTestSupport", "AmpRemote", "AmpSystem", "AmpWire", "AmpVirtio", "AmpSMD", "AmpSampleSupport", "ampsoc-fw-basic", "ampsoc-fw-faulty",
                 "ampsoc-fw-echo", "ampsoc-fw-client-sample", "ampsoc-fw-services", "ampsoc-fw-hostile",
             ]),
         // Whole topologies with real processes: the host in-process and the ampsoc executable.
@@ -114,8 +114,8 @@ let package = Package(
                 "ampsoc-fw-client-sample", "ampsoc-fw-hostile",
             ]),
         .testTarget(name: "AmpSMDTests", dependencies: ["AmpSMD", "AmpWire"]),
-        .testTarget(name: "AmpRpmsgSMDTests", dependencies: ["AmpRpmsgSMD", "AmpSMD", "AmpRpmsg", "AmpSystem", "AmpWire"]),
-        .testTarget(name: "AmpHostDriversTests", dependencies: ["AmpHostDrivers", "AmpRpmsg", "AmpSystem", "AmpWire"]),
+        .testTarget(name: "AmpRpmsgSMDTests", dependencies: ["AmpTestSupport", "AmpRpmsgSMD", "AmpSMD", "AmpRpmsg", "AmpSystem", "AmpWire"]),
+        .testTarget(name: "AmpHostDriversTests", dependencies: ["AmpTestSupport", "AmpHostDrivers", "AmpRpmsg", "AmpSystem", "AmpWire"]),
         .testTarget(
             name: "AmpSoCTests",
             dependencies: ["AmpTestSupport", "AmpSoC", "AmpRemoteproc", "AmpRpmsg", "AmpJSON", "AmpSystem", "AmpSMD", "AmpRpmsgSMD", "AmpWire", "ampsoc-fw-basic", "ampsoc-fw-echo", "ampsoc-fw-services", "ampsoc-fw-client-sample", "ampsoc-fw-faulty", "ampsoc-fw-console"]),

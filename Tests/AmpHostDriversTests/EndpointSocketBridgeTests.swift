@@ -1,5 +1,6 @@
 import AmpRpmsg
 import AmpSystem
+import AmpTestSupport
 import Glibc
 import Testing
 

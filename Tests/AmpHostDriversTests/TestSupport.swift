@@ -1,5 +1,6 @@
 import AmpRpmsg
 import AmpSystem
+import AmpTestSupport
 import AmpWire
 import Foundation
 import Glibc
@@ -19,17 +20,6 @@ struct ScratchDirectory {
     func file(_ name: String) -> String { path + "/" + name }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
-
-/// Polls `condition` every millisecond until it holds or `timeout` passes; returns whether it held.
-@discardableResult
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) -> Bool {
-    let deadline = MonotonicClock.deadline(after: timeout)
-    while !condition() {
-        if MonotonicClock.nanoseconds() >= deadline { return condition() }
-        usleep(1000)
-    }
-    return true
 }
 
 /// Payloads a test's send closure received, in order.

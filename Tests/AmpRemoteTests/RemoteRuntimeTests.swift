@@ -1,4 +1,5 @@
 import AmpSystem
+import AmpTestSupport
 import AmpWire
 import Glibc
 import Testing

@@ -1,5 +1,6 @@
 import AmpSMD
 import AmpSystem
+import AmpTestSupport
 import AmpWire
 import Glibc
 import Testing

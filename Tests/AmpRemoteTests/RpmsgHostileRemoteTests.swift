@@ -1,4 +1,5 @@
 import AmpSystem
+import AmpTestSupport
 import AmpVirtio
 import AmpWire
 import Glibc

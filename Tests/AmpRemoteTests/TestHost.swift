@@ -1,4 +1,5 @@
 import AmpSystem
+import AmpTestSupport
 import AmpWire
 import Glibc
 import Testing
@@ -227,16 +228,6 @@ final class RemoteProcess {
             bytes += chunk[0..<got]
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-}
-
-/// Polls `condition` every 2 ms until it holds or `timeout` passes; returns whether it held.
-func eventually(timeout: Duration = .seconds(5), _ condition: () throws -> Bool) rethrows -> Bool {
-    let end = MonotonicClock.nanoseconds() + MonotonicClock.nanoseconds(of: timeout)
-    while true {
-        if try condition() { return true }
-        if MonotonicClock.nanoseconds() >= end { return false }
-        usleep(2000)
     }
 }
 

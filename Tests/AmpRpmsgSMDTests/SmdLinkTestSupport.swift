@@ -9,6 +9,7 @@ import AmpRpmsg
 import AmpRpmsgSMD
 import AmpSMD
 import AmpSystem
+import AmpTestSupport
 import AmpWire
 import Foundation
 import Synchronization
@@ -292,17 +293,6 @@ final class StringLog: Sendable {
     private let lines = Mutex<[String]>([])
     func append(_ line: String) { lines.withLock { $0.append(line) } }
     var all: [String] { lines.withLock { $0 } }
-}
-
-/// Polls `condition` until it holds or `limit` passes; returns whether it held. Never a timing assertion:
-/// the limit only bounds a test that would otherwise hang.
-func eventually(limit: Duration = .seconds(10), _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = MonotonicClock.nanoseconds() + MonotonicClock.nanoseconds(of: limit)
-    while true {
-        if try condition() { return true }
-        if MonotonicClock.nanoseconds() >= deadline { return false }
-        usleep(1000)
-    }
 }
 
 /// `count` bytes counting up from `start`.

@@ -5,6 +5,7 @@ import AmpRpmsg
 import AmpRpmsgSMD
 import AmpSMD
 import AmpSystem
+import AmpTestSupport
 import AmpWire
 import Foundation
 import Synchronization

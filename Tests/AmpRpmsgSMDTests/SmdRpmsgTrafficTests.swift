@@ -5,6 +5,7 @@ import AmpRpmsg
 import AmpRpmsgSMD
 import AmpSMD
 import AmpSystem
+import AmpTestSupport
 import AmpWire
 import Foundation
 import Synchronization
@@ -181,7 +182,7 @@ struct SmdRpmsgTrafficTests {
         #expect(fixture.remote.received("flood").isEmpty)
         fixture.remote.accepting.store(true, ordering: .releasing)
         try fixture.remote.toRemote.wake()
-        #expect(eventually(limit: .seconds(30)) { fixture.remote.received("flood").count == inbound.count })
+        #expect(eventually(timeout: .seconds(30)) { fixture.remote.received("flood").count == inbound.count })
         #expect(fixture.remote.received("flood") == inbound.map { Array($0.reversed()) })
         #expect(driver.payloads == inbound)
         #expect(driver.answerErrors.isEmpty)

@@ -1,6 +1,7 @@
 import AmpRpmsg
 import AmpRpmsgVirtio
 import AmpSystem
+import AmpTestSupport
 import AmpVirtio
 import AmpWire
 import Foundation
@@ -179,17 +180,6 @@ final class LinkFixture {
         link.close()
         #expect(thread.stop())
         link.shutDown()
-    }
-}
-
-/// Polls `condition` until it holds or `limit` passes; returns whether it held. Never a timing assertion:
-/// the limit only bounds a test that would otherwise hang.
-func eventually(limit: Duration = .seconds(10), _ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = MonotonicClock.nanoseconds() + MonotonicClock.nanoseconds(of: limit)
-    while true {
-        if try condition() { return true }
-        if MonotonicClock.nanoseconds() >= deadline { return false }
-        usleep(500)
     }
 }
 

@@ -1,6 +1,7 @@
 import AmpRpmsg
 import AmpRpmsgVirtio
 import AmpSystem
+import AmpTestSupport
 import AmpVirtio
 import AmpWire
 import Testing

@@ -1,6 +1,7 @@
 import AmpRpmsg
 import AmpRpmsgVirtio
 import AmpSystem
+import AmpTestSupport
 import AmpVirtio
 import AmpWire
 import Foundation
@@ -93,7 +94,7 @@ import Testing
         try fixture.remote.send(
             source: 0x401, destination: 53, payload: nameServiceMessage("rpmsg-client-sample", address: 0x401))
         var echoed = 0
-        let completed = try eventually(limit: .seconds(30)) {
+        let completed = try eventually(timeout: .seconds(30)) {
             for message in try fixture.remote.receive() {
                 #expect(message.source == 1024)
                 #expect(message.destination == 0x401)

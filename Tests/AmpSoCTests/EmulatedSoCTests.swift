@@ -1,5 +1,6 @@
 import AmpRemoteproc
 import AmpSoC
+import AmpTestSupport
 import AmpWire
 import Foundation
 import Glibc
@@ -48,7 +49,7 @@ struct EmulatedSoCTests {
         #expect(rings.allSatisfy { $0.num == 256 && $0.link == "dsp.vdev0" })
         // Every receive buffer is posted (the link may hold a few for a moment after traffic, until its
         // service thread's last pass posts them again).
-        #expect(try SoCTestProfile.eventually { try soc.vrings("dsp")[0].hostBuffers == 256 })
+        #expect(try eventually { try soc.vrings("dsp")[0].hostBuffers == 256 })
         let trace = try soc.trace("ipu")
         #expect(trace.contains("ampsoc-fw-services: boot on ipu"))
     }

@@ -68,14 +68,4 @@ enum SoCTestProfile {
 
     /// Whether a process with this pid exists and is not a zombie.
     static func processExists(_ pid: Int32) -> Bool { TestProcesses.isAlive(pid) }
-
-    /// Whether `condition` holds within `timeout`, checked every millisecond.
-    static func eventually(timeout: Duration = .seconds(5), _ condition: () throws -> Bool) rethrows -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            usleep(1_000)
-        }
-        return try condition()
-    }
 }
