@@ -309,13 +309,7 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
                 kick = pull.kick
                 violation = pull.violation
             }
-            if pulled == 0, violation == nil {
-                do {
-                    if try rings.repostHeld() { kick = true }
-                } catch {
-                    violation = error.message
-                }
-            }
+            if pulled == 0, violation == nil, rings.repostHeld(violation: &violation) { kick = true }
             let repostAfterDelivery = violation != nil || rings.heldReceiveBuffers >= rings.repostBatch
             // vring1 is reclaimed here only for senders waiting for a buffer, or on a pass that found no
             // message (a vring1 kick, a wake, the idle rescan, the end of a burst), where a remote's bad used
@@ -344,14 +338,7 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
                 // before the link is declared broken (a ring too garbled to take them keeps them; the link
                 // is dead then anyway).
                 condition.lock()
-                var kickAfter = false
-                if rings.isUsable {
-                    do {
-                        kickAfter = try rings.repostHeld()
-                    } catch {
-                        violation = violation ?? error.message
-                    }
-                }
+                let kickAfter = rings.repostHeld(violation: &violation)
                 condition.unlock()
                 if kickAfter { self.kick(layout.receive) }
             }

@@ -138,12 +138,18 @@ final class VirtioRpmsgRings {
     static let largestRepostBatch = 16
 
     /// Posts every held receive buffer again and publishes them; returns whether vring0 needs a kick. Call
-    /// only once the messages lent from them were delivered.
-    func repostHeld() throws(VirtqueueError) -> Bool {
-        guard !heldReceive.isEmpty else { return false }
+    /// only once the messages lent from them were delivered. Nothing once the link is closed or broken; a
+    /// ring that refuses a buffer leaves its message in `violation` (unless one is there already).
+    func repostHeld(violation: inout String?) -> Bool {
+        guard isUsable, !heldReceive.isEmpty else { return false }
         defer { heldReceive.removeAll(keepingCapacity: true) }
-        for index in heldReceive {
-            try postReceive(index)
+        do {
+            for index in heldReceive {
+                try postReceive(index)
+            }
+        } catch {
+            violation = violation ?? error.message
+            return false
         }
         return receive.publish()
     }

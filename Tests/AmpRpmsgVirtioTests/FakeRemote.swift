@@ -26,8 +26,8 @@ struct TestSegmentLayout {
     static let wideNum = 64
     static let align = 4096
     static let daBase: UInt32 = 0x9F00_0000
-    static let tableOffset = 0x7000
-    static let size = 0x8000
+    /// The default segment's size (0x8000).
+    static let size = size(num: num)
 
     /// Bytes one vring of `num` entries takes, in whole pages.
     static func vringSpan(num: Int) -> Int {
