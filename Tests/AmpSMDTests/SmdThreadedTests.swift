@@ -24,8 +24,10 @@ struct SmdThreadedTests {
         let sender = Handoff(host)
         let receiver = Handoff(remote)
         let count = 1000
+        // Dedicated threads, not Dispatch's global queue: its few workers on a 2-CPU machine can all be taken
+        // by the busy senders of parallel test cases, leaving the receivers unscheduled.
         let done = DispatchGroup()
-        DispatchQueue.global().async(group: done) {
+        Self.run(in: done) {
             do {
                 var index = 0
                 while index < count {
@@ -38,7 +40,7 @@ struct SmdThreadedTests {
                 }
             } catch { sender.error = error as? SmdError }
         }
-        DispatchQueue.global().async(group: done) {
+        Self.run(in: done) {
             do {
                 while receiver.received.count < count {
                     let result = try receiver.channel.handleInterrupt { payload in
@@ -54,5 +56,14 @@ struct SmdThreadedTests {
         #expect(receiver.received.count == count)
         let expected = (0..<count).map { pattern(4 * (1 + $0 % 50), start: UInt8(truncatingIfNeeded: $0)) }
         #expect(receiver.received == expected)
+    }
+
+    /// Runs `body` on a thread of its own, inside `group`.
+    private static func run(in group: DispatchGroup, _ body: @escaping @Sendable () -> Void) {
+        group.enter()
+        Thread {
+            body()
+            group.leave()
+        }.start()
     }
 }
