@@ -24,9 +24,7 @@ let package = Package(
         // Host remoteproc core: firmware loading, resource handling, lifecycle, crashes, recovery, coredump, trace.
         .target(
             name: "AmpRemoteproc",
-            dependencies: [
-                "AmpSystem", "AmpWire", "AmpProfiles", "AmpRpmsg", "AmpRpmsgVirtio", "AmpVirtio", "AmpSMD", "AmpRpmsgSMD",
-            ]),
+            dependencies: ["AmpSystem", "AmpWire", "AmpProfiles", "AmpRpmsg", "AmpRpmsgVirtio", "AmpSMD", "AmpRpmsgSMD"]),
         // Virtio split virtqueues (legacy layout) over shared memory: driver side (host) and device side (remote).
         .target(name: "AmpVirtio", dependencies: ["AmpWire", "CAmpShim"]),
         // rpmsg core (transport-agnostic, as Linux's rpmsg_core), name service, driver model, host drivers.

@@ -1,5 +1,4 @@
 import AmpSystem
-import AmpVirtio
 import AmpWire
 
 /// Live access to the control-block fields the runtime reads or writes after attaching (layout in AmpWire's
@@ -14,8 +13,6 @@ struct ControlBlockView {
     let crashReported: SharedAtomicWord
     let crashType: SharedAtomicWord
     let faultAddress: SharedAtomicWord64
-    let remoteArmBarrier: SharedAtomicWord
-    let hostArmBarrier: SharedAtomicWord
 
     init(segment: SharedMemorySegment) throws(SystemError) {
         self.segment = segment
@@ -26,8 +23,6 @@ struct ControlBlockView {
         crashReported = try segment.atomicWord(at: ControlBlock.crashReportedOffset)
         crashType = try segment.atomicWord(at: ControlBlock.crashTypeOffset)
         faultAddress = try SharedAtomicWord64(segment: segment, offset: ControlBlock.faultAddressOffset)
-        remoteArmBarrier = try segment.atomicWord(at: ControlBlock.remoteArmBarrierOffset)
-        hostArmBarrier = try segment.atomicWord(at: ControlBlock.hostArmBarrierOffset)
     }
 
     /// Whether the host asked for an orderly stop (`stopRequest != 0`, acquiring).
@@ -39,14 +34,6 @@ struct ControlBlockView {
     /// Publishes the runtime's state (releasing).
     func setRemoteState(_ state: ControlBlock.RemoteState) {
         remoteState.store(state.rawValue, ordering: .releasing)
-    }
-
-    /// The barriers of this runtime's vring ends. When this process takes part in process-wide barriers,
-    /// the first call writes `remoteArmBarrier = 1` (the runtime then arms only behind one) and the ends
-    /// drop their publish fence while the host says the same in `hostArmBarrier`; otherwise full fences.
-    func notificationBarriers() -> NotificationBarriers {
-        guard ProcessBarrier.isAvailable else { return .fences }
-        return .declaring(remoteArmBarrier.address, peerDeclaration: hostArmBarrier.address) { ProcessBarrier.global() }
     }
 
     /// The `written` counter of trace record `index`.

@@ -1,5 +1,4 @@
 import AmpSystem
-import AmpVirtio
 import AmpWire
 import Glibc
 
@@ -28,9 +27,6 @@ public final class RemoteCore {
     let toHost: Doorbell
     let addressMap: AddressMap
     let traceLog: TraceLog
-    /// The barriers of every vring end this core runs (see ``ControlBlockView/notificationBarriers()``),
-    /// decided once when attaching.
-    let notificationBarriers: NotificationBarriers
     /// The virtio rpmsg device, created on first use (see RpmsgCoreAccess.swift).
     var rpmsgDevice: RpmsgRemoteDevice?
 
@@ -58,7 +54,6 @@ public final class RemoteCore {
         }
         addressMap = AddressMap(base: segment.base, regions: layout.regions)
         traceLog = try Self.makeTraceLog(layout: layout, control: control, map: addressMap)
-        notificationBarriers = control.notificationBarriers()
         let control = self.control
         loop = MessageLoop(doorbell: toRemote, stopRequested: { control.isStopRequested })
     }

@@ -338,14 +338,12 @@ public final class RpmsgRemoteDevice {
         }
         let map = core.addressMap
         do {
-            let queue = try VirtqueueDevice(
+            return try VirtqueueDevice(
                 name: name, ring: ring, num: layout.num, align: layout.align, eventIndex: eventIndex,
                 translate: { address, length in
                     guard let da = UInt32(exactly: address) else { return nil }
                     return map.translate(da: da, count: Int(length))
                 })
-            queue.barriers = core.notificationBarriers
-            return queue
         } catch {
             protocolViolation(error.message)
         }
@@ -382,11 +380,9 @@ public final class RpmsgRemoteDevice {
             bits: MailboxLayout.bit(forNotifyID: fromHostNotifyID),
             poll: { queue.hasPendingAvailable },
             arm: {
-                // Kicks on again, then a last look (after enableNotifications' barrier), as plausible as
-                // polling. A failed process-wide barrier also reads as pending: the loop then looks again
-                // instead of sleeping.
+                // Kicks on again, then a last look (after enableNotifications' fence), as plausible as polling.
                 _ = queue.enableNotifications()
-                return queue.hasPendingAvailable || queue.armBarrierFailed
+                return queue.hasPendingAvailable
             })
     }
 

@@ -1,7 +1,6 @@
 import AmpRpmsg
 import AmpRpmsgVirtio
 import AmpSystem
-import AmpVirtio
 import AmpWire
 import Synchronization
 
@@ -45,7 +44,6 @@ final class VirtioRpmsgSubdevice: RpmsgSubdevice {
     ) throws(RemoteprocError) -> VirtioRpmsgSubdevice {
         var links = [VirtioRpmsgLink]()
         var warnings = [String]()
-        let barriers = notificationBarriers(segment: segment)
         for vdev in allocation.vdevs {
             guard vdev.id == VirtioDeviceID.rpmsg else {
                 warnings.append("vdev \(vdev.index): virtio device id \(vdev.id) has no host driver; left alone")
@@ -60,7 +58,7 @@ final class VirtioRpmsgSubdevice: RpmsgSubdevice {
                 links.append(
                     try VirtioRpmsgLink(
                         name: "\(rproc).vdev\(vdev.index)", segment: segment, layout: layout, toRemote: toRemote,
-                        toHost: toHost, barriers: barriers))
+                        toHost: toHost))
             } catch {
                 throw RemoteprocError(rproc: rproc, code: .invalidArgument, message: "vdev \(vdev.index): \(error)")
             }
@@ -78,17 +76,6 @@ final class VirtioRpmsgSubdevice: RpmsgSubdevice {
         let thread = VirtioRpmsgInterruptThread(name: "ampsoc \(rproc) rpmsg", doorbell: toHost, links: links)
         if !links.isEmpty { thread.start() }
         return VirtioRpmsgSubdevice(rproc: rproc, links: links, warnings: warnings, thread: thread, failures: failures)
-    }
-
-    /// The barriers of the host's vring ends on `segment` (AmpVirtio's NotificationBarriers): when this
-    /// process takes part in process-wide barriers, it writes `hostArmBarrier = 1` before any link exists
-    /// (every link then arms behind one) and drops its publish fences while the runtime says the same in
-    /// `remoteArmBarrier`. Otherwise, and with remotes that never say so, full fences.
-    static func notificationBarriers(segment: SharedMemorySegment) -> NotificationBarriers {
-        guard ProcessBarrier.isAvailable, segment.size >= ControlBlock.size else { return .fences }
-        return .declaring(
-            segment.base + ControlBlock.hostArmBarrierOffset, peerDeclaration: segment.base + ControlBlock.remoteArmBarrierOffset
-        ) { ProcessBarrier.global() }
     }
 
     /// The link layout of an rpmsg vdev: vring0 receives, vring1 sends; nil unless it has both rings, a

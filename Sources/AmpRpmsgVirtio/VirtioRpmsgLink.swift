@@ -100,12 +100,9 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
     ///   - layout: vrings, buffer pool, and table offsets of status and gfeatures.
     ///   - toRemote: the host-to-remote doorbell; a kick rings the vring's notify id.
     ///   - toHost: the remote-to-host doorbell the service thread waits on.
-    ///   - barriers: the barriers of both rings' notification handshakes (AmpVirtio's NotificationBarriers;
-    ///     default: the virtio spec's full fences).
     /// - Throws: ``VirtioRpmsgSetupError`` when the layout does not fit the segment or a ring is unusable.
     public init(
-        name: String, segment: SharedMemorySegment, layout: VirtioRpmsgLayout, toRemote: Doorbell, toHost: Doorbell,
-        barriers: NotificationBarriers = .fences
+        name: String, segment: SharedMemorySegment, layout: VirtioRpmsgLayout, toRemote: Doorbell, toHost: Doorbell
     ) throws(VirtioRpmsgSetupError) {
         try layout.validate(segmentSize: segment.size)
         self.name = name
@@ -124,8 +121,6 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
             rings = try VirtioRpmsgRings(
                 base: segment.base, layout: layout,
                 eventIndex: VirtioFeatureBit.ringEventIndex.isSet(in: negotiatedFeatures))
-            rings.receive.barriers = barriers
-            rings.transmit.barriers = barriers
             _ = try rings.postReceiveBuffers()
         } catch {
             throw VirtioRpmsgSetupError(field: "vrings", reason: error.message)
@@ -153,11 +148,6 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
         kick(layout.receive)
         return bus
     }
-
-    /// Whether the link's publishes do without a full fence right now: the remote said it re-enables
-    /// notifications only behind a process-wide barrier, and this process takes part in those (see AmpVirtio's
-    /// NotificationBarriers). False with the default barriers, and with remotes that never say so.
-    public var publishesWithoutFence: Bool { rings.transmit.barriers.publishesWithoutFence }
 
     /// The link's rpmsg core, from ``attach(registry:sendTimeout:onFailure:)`` until ``shutDown()``.
     public var bus: RpmsgBus? { attachment.withLock { $0?.bus } }

@@ -294,24 +294,6 @@ enum Sys {
         return amp_futex_wake(word, count)
     }
 
-    /// membarrier(MEMBARRIER_CMD_QUERY): the supported commands' bit mask or -errno.
-    static func membarrierQuery() -> Int32 {
-        if let code = injected("membarrier_query") { return -code }
-        return amp_membarrier_query()
-    }
-
-    /// membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED): 0 or -errno.
-    static func membarrierRegisterGlobal() -> Int32 {
-        if let code = injected("membarrier_register") { return -code }
-        return amp_membarrier_register_global()
-    }
-
-    /// membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED): 0 or -errno.
-    static func membarrierGlobal() -> Int32 {
-        if let code = injected("membarrier") { return -code }
-        return amp_membarrier_global()
-    }
-
     /// ppoll(2) on one descriptor until `deadline` (nil: none), retrying EINTR with the time left.
     /// Returns the revents bits, or 0 when the deadline passed.
     static func poll(

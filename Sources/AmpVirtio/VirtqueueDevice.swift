@@ -37,12 +37,6 @@ public final class VirtqueueDevice {
     public let layout: VringLayout
     /// Whether VIRTIO_RING_F_EVENT_IDX was negotiated.
     public let eventIndex: Bool
-    /// The barriers of the notification handshake (default: the spec's full fences). Set before the queue is
-    /// used; see ``NotificationBarriers``.
-    public var barriers = NotificationBarriers.fences
-    /// Whether the last ``enableNotifications()`` could not make its process-wide barrier: the driver may
-    /// then have skipped a kick, so the caller must look again later rather than sleep.
-    public private(set) var armBarrierFailed = false
     /// Number of descriptors.
     public var num: Int { layout.num }
 
@@ -316,11 +310,10 @@ public final class VirtqueueDevice {
         guard new != old else { return false }
         // Release store: orders the used elements written by addUsed (id and len) before the new used.idx.
         memory.publishUsedIndex(new)
-        // Orders the used.idx store before the loads of used_event / avail.flags (a full fence, or a compiler
-        // barrier when the driver arms behind a process-wide barrier: see NotificationBarriers), the mirror of
-        // the driver's enableCallbacks, so a driver re-enabling interrupts either sees the new index or is
+        // Full fence: orders the used.idx store before the loads of used_event / avail.flags, the mirror of the
+        // driver's enableCallbacks, so a driver re-enabling interrupts either sees the new index or is
         // interrupted.
-        barriers.afterPublish()
+        amp_fence_seq_cst()
         publishedUsed = new
         let interrupt: Bool
         if eventIndex {
@@ -397,11 +390,10 @@ public final class VirtqueueDevice {
     public func enableNotifications() -> Bool {
         guard failure == nil else { return true }
         storeSuppression(eventIndex ? lastAvail : 0)
-        // Orders the avail_event / flags store before the avail.idx load below, the mirror of the driver's
-        // publish, so either the driver sees the request and kicks, or we see its new avail.idx. A
-        // process-wide barrier that failed counts as "pending": the caller looks again instead of sleeping.
-        armBarrierFailed = !barriers.afterArm()
-        return armBarrierFailed || memory.observeAvailIndex() != lastAvail
+        // Full fence: orders the avail_event / flags store before the avail.idx load below, the mirror of the
+        // driver's publish, so either the driver sees the request and kicks, or we see its new avail.idx.
+        amp_fence_seq_cst()
+        return memory.observeAvailIndex() != lastAvail
     }
 
     // MARK: Failure

@@ -34,9 +34,6 @@ public final class VirtqueueDriver {
     public let layout: VringLayout
     /// Whether VIRTIO_RING_F_EVENT_IDX was negotiated (used_event / avail_event instead of the flags).
     public let eventIndex: Bool
-    /// The barriers of the notification handshake (default: the spec's full fences). Set before the queue is
-    /// used; see ``NotificationBarriers``.
-    public var barriers = NotificationBarriers.fences
     /// Number of descriptors.
     public var num: Int { layout.num }
 
@@ -213,11 +210,10 @@ public final class VirtqueueDriver {
         // Release store: orders the descriptor and avail.ring writes of `add` before the new avail.idx, so a
         // device that acquire-loads the index sees complete entries.
         memory.publishAvailIndex(new)
-        // Orders the avail.idx store before the loads of avail_event / used.flags below (a full fence, or a
-        // compiler barrier when the device arms behind a process-wide barrier: see NotificationBarriers).
-        // Without it the loads could be satisfied before the store is visible; the device could meanwhile
-        // re-enable notifications, re-check avail.idx (still old) and sleep while we skip the kick.
-        barriers.afterPublish()
+        // Full fence: orders the avail.idx store before the loads of avail_event / used.flags below. Without
+        // it the loads could be satisfied before the store is visible; the device could meanwhile re-enable
+        // notifications, re-check avail.idx (still old) and sleep while we skip the kick.
+        amp_fence_seq_cst()
         var index = old
         while index != new {
             shadow[Int(availShadow[layout.slot(of: index)])].state = .inFlight
@@ -381,11 +377,10 @@ public final class VirtqueueDriver {
     public func enableCallbacks() -> Bool {
         guard failure == nil else { return true }
         storeSuppression(eventIndex ? lastUsed : 0)
-        // Orders the used_event / flags store before the used.idx load below (the device does the mirror
-        // image in publishUsed), so either the device sees the request and interrupts, or we see its new
-        // used.idx here. A process-wide barrier that failed counts as "pending": the caller looks again
-        // instead of sleeping.
-        guard barriers.afterArm() else { return true }
+        // Full fence: orders the used_event / flags store before the used.idx load below (the device does the
+        // mirror image in publishUsed), so either the device sees the request and interrupts, or we see its
+        // new used.idx here.
+        amp_fence_seq_cst()
         return memory.observeUsedIndex() != lastUsed
     }
 

@@ -28,9 +28,6 @@
 //   0x118 rpmsgTransport u32 RpmsgTransport: 0 virtio (the firmware's vdev), 1 SMD (channels in the smem region)
 //   0x11C smdEdge u32        the SMD edge id (SMD only)
 //   0x120 smemLock u32       the SMEM heap's spinlock (hw spinlock 3 on Qualcomm SoCs): 0 free, else owner + 1
-//   0x140 remoteArmBarrier u32  1 once the runtime re-enables vring notifications only behind a process-wide
-//                               barrier (membarrier); written before its first arming, never cleared (0: fences)
-//   0x144 hostArmBarrier u32    the same promise from the host, written before it creates its vring links
 //   0x180 mailbox to remote  64 B (AmpSystem's MailboxLayout: pending, sequence, sleepers)
 //   0x1C0 mailbox to host    64 B
 //   0x200 regions[32]        32 B each: da u32, pa u32, size u32, kind u32, segmentOffset u64, name[8]
@@ -70,8 +67,6 @@ public enum ControlBlock {
     public static let rpmsgTransportOffset = 0x118
     public static let smdEdgeOffset = 0x11C
     public static let smemLockOffset = 0x120
-    public static let remoteArmBarrierOffset = 0x140
-    public static let hostArmBarrierOffset = 0x144
     public static let mailboxToRemoteOffset = 0x180
     public static let mailboxToHostOffset = 0x1C0
     public static let mailboxSize = 64

@@ -15,7 +15,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/futex.h>
-#include <linux/membarrier.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -30,10 +29,6 @@
 #define SYS_pidfd_send_signal 424
 #endif
 
-_Static_assert(AMP_MEMBARRIER_CMD_GLOBAL_EXPEDITED == MEMBARRIER_CMD_GLOBAL_EXPEDITED, "MEMBARRIER_CMD_GLOBAL_EXPEDITED");
-_Static_assert(
-    AMP_MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED == MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED,
-    "MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED");
 _Static_assert(AMP_EFD_NONBLOCK == EFD_NONBLOCK, "EFD_NONBLOCK");
 _Static_assert(AMP_EFD_CLOEXEC == EFD_CLOEXEC, "EFD_CLOEXEC");
 _Static_assert(AMP_SFD_NONBLOCK == SFD_NONBLOCK, "SFD_NONBLOCK");
@@ -69,21 +64,6 @@ int amp_futex_wait(void *word, uint32_t expected, int64_t timeout_ns) {
 
 int amp_futex_wake(void *word, int32_t count) {
     long r = syscall(SYS_futex, word, FUTEX_WAKE, count, NULL, NULL, 0);
-    return r == -1 ? -errno : (int)r;
-}
-
-int amp_membarrier_query(void) {
-    long r = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-    return r == -1 ? -errno : (int)r;
-}
-
-int amp_membarrier_register_global(void) {
-    long r = syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED, 0, 0);
-    return r == -1 ? -errno : (int)r;
-}
-
-int amp_membarrier_global(void) {
-    long r = syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL_EXPEDITED, 0, 0);
     return r == -1 ? -errno : (int)r;
 }
 

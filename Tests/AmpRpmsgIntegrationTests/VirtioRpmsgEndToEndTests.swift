@@ -60,29 +60,6 @@ import Testing
         #expect(topology.events.events.filter { if case .error = $0 { true } else { false } } == [dropped])
     }
 
-    /// With the runtime and the host both arming behind process-wide barriers, the publishes drop their
-    /// fences. Each message here finds the remote (and the host's service thread) asleep or falling
-    /// asleep, the moment a lost kick would strand it: every echo must still arrive.
-    @Test func publishesWithoutFencesStillWakeASleepingRemote() throws {
-        let topology = try RpmsgTopology(label: "barrier")
-        defer { topology.finish() }
-        #expect(topology.host.bootAutomatically().isEmpty)
-        #expect(try topology.run(until: { topology.channelEvents(of: "dsp").map(\.name) == ["rpmsg-echo"] }))
-        let link = try #require(try topology.rproc("dsp").rpmsgLinks.first)
-        #expect(link.publishesWithoutFence == ProcessBarrier.isAvailable)
-        let bus = try #require(link.bus)
-        let echo = try #require(bus.channel(named: "rpmsg-echo"))
-        let replies = Mutex<Int>(0)
-        let endpoint = try bus.createEndpoint { _, _, _ in replies.withLock { $0 += 1 } }
-        // Pauses from 0 to 2 ms: past the doorbells' spin budgets, both sides sleep between messages.
-        for round in 0..<60 {
-            try endpoint.sendTo(echo.destination, [UInt8(round)])
-            #expect(try topology.run(until: { replies.withLock { $0 } == round + 1 }, limit: 10), "echo \(round)")
-            usleep(UInt32(round % 3) * 1000)
-        }
-        #expect(link.counters.violations == 0)
-    }
-
     @Test func remoteKilledDuringTrafficIsRecoveredAndTrafficResumes() throws {
         let driver = PingPongDriver()
         let topology = try RpmsgTopology(label: "recover") { host in try host.rpmsgRegistry.register(driver) }

@@ -19,8 +19,6 @@ import Testing
             ("regionCount", ControlBlock.regionCountOffset, 4), ("hostPid", ControlBlock.hostPidOffset, 4),
             ("bufferSize", ControlBlock.bufferSizeOffset, 4), ("rpmsgTransport", ControlBlock.rpmsgTransportOffset, 4),
             ("smdEdge", ControlBlock.smdEdgeOffset, 4), ("smemLock", ControlBlock.smemLockOffset, 4),
-            ("remoteArmBarrier", ControlBlock.remoteArmBarrierOffset, 4),
-            ("hostArmBarrier", ControlBlock.hostArmBarrierOffset, 4),
             ("mailboxToRemote", ControlBlock.mailboxToRemoteOffset, ControlBlock.mailboxSize),
             ("mailboxToHost", ControlBlock.mailboxToHostOffset, ControlBlock.mailboxSize),
             ("regions", ControlBlock.regionsOffset, ControlBlock.maxRegions * MemoryRegionRecord.size),
@@ -28,7 +26,7 @@ import Testing
         ]
         let documented = [
             0x000, 0x008, 0x00C, 0x010, 0x018, 0x01C, 0x020, 0x024, 0x028, 0x030, 0x034, 0x038, 0x040, 0x048, 0x100,
-            0x104, 0x108, 0x10C, 0x110, 0x114, 0x118, 0x11C, 0x120, 0x140, 0x144, 0x180, 0x1C0, 0x200, 0x600,
+            0x104, 0x108, 0x10C, 0x110, 0x114, 0x118, 0x11C, 0x120, 0x180, 0x1C0, 0x200, 0x600,
         ]
         #expect(fields.map(\.1) == documented)
         for (earlier, later) in zip(fields, fields.dropFirst()) {

@@ -21,10 +21,6 @@ static inline void amp_fence_acquire(void) { __atomic_thread_fence(__ATOMIC_ACQU
 /// Release fence.
 static inline void amp_fence_release(void) { __atomic_thread_fence(__ATOMIC_RELEASE); }
 
-/// Compiler-only barrier: no memory access moves across it in the generated code; the CPU may still reorder.
-/// The fast half of an asymmetric fence whose slow half is amp_membarrier_global() on the other side.
-static inline void amp_compiler_barrier(void) { __atomic_signal_fence(__ATOMIC_SEQ_CST); }
-
 /// Hint to the CPU that the line holding `address` will be read soon (a no-op where unsupported).
 static inline void amp_prefetch(const void *address) { __builtin_prefetch(address, 0, 3); }
 
@@ -55,8 +51,6 @@ int amp_ptsname(int fd, char *buffer, size_t length);
 // MARK: - Constants (kernel ABI values, checked against the system headers in ampshim.c)
 
 enum {
-    AMP_MEMBARRIER_CMD_GLOBAL_EXPEDITED = 1 << 1,
-    AMP_MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED = 1 << 2,
     AMP_EFD_NONBLOCK = 04000,      // EFD_NONBLOCK == O_NONBLOCK
     AMP_EFD_CLOEXEC = 02000000,    // EFD_CLOEXEC == O_CLOEXEC
     AMP_SFD_NONBLOCK = 04000,      // SFD_NONBLOCK
@@ -82,19 +76,6 @@ int amp_futex_wait(void *word, uint32_t expected, int64_t timeout_ns);
 
 /// FUTEX_WAKE: wakes up to `count` waiters on `word`. Returns the number woken or -errno.
 int amp_futex_wake(void *word, int32_t count);
-
-// MARK: - membarrier (process-wide barriers across processes)
-
-/// membarrier(MEMBARRIER_CMD_QUERY): the bit mask of supported commands, or -errno.
-int amp_membarrier_query(void);
-
-/// membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED): from now on this process's running threads take part
-/// in other processes' amp_membarrier_global() calls. Returns 0 or -errno.
-int amp_membarrier_register_global(void);
-
-/// membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED): a full memory barrier on the caller and on every CPU running a
-/// thread of a registered process, done when it returns. Returns 0 or -errno.
-int amp_membarrier_global(void);
 
 // MARK: - eventfd, epoll, signalfd
 
