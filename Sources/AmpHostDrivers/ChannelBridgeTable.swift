@@ -63,7 +63,8 @@ final class ChannelBridgeTable<Bridge: ChannelBridge>: Sendable {
         let key = ObjectIdentifier(channel)
         let bridge = entries.withLock { tables -> Bridge? in
             if let bridge = tables.bridges[key]?.bridge { return bridge }
-            var held = tables.early[key] ?? []
+            // Taken out of the table while it grows, so appending does not copy it.
+            var held = tables.early.removeValue(forKey: key) ?? []
             if held.count >= Self.earlyLimit { held.removeFirst() }
             held.append(payload)
             tables.early[key] = held

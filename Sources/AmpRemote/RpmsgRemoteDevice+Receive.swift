@@ -157,15 +157,13 @@ extension RpmsgRemoteDevice {
     /// Returns a vring1 buffer used (len 0); published at the end of the pass or on release.
     func returnRxBuffer(_ head: UInt16) {
         guard let queue = fromHostQueue.unretained else { return }
-        let failure = queue._withUnsafeGuaranteedRef { queue -> VirtqueueError? in
-            do throws(VirtqueueError) {
+        queue._withUnsafeGuaranteedRef { queue in
+            do {
                 try queue.addUsed(head: head, length: 0)
-                return nil
             } catch {
-                return error
+                core.fatal("rpmsg: internal error returning a vring1 buffer: \(error)")
             }
         }
-        if let failure { core.fatal("rpmsg: internal error returning a vring1 buffer: \(failure)") }
         rxReturnsUnpublished = true
     }
 

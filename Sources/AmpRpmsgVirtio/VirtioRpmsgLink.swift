@@ -20,9 +20,9 @@
 // back to the remote in batches after their callbacks ran (all of them before the thread leaves its
 // passes), so answering a message is not delayed by re-posting its buffer. Reclaim vring1 when senders wait
 // or the pass found no message (else senders reclaim when they run out of buffers). Once vring0 is drained
-// its interrupts are turned off
-// (NO_INTERRUPT / used_event): the service thread polls used.idx while it spins on the doorbell and turns
-// them on again, re-checking the ring, before it sleeps. A busy host thus costs the remote no doorbell rings.
+// its interrupts are turned off (NO_INTERRUPT / used_event): the service thread polls used.idx while it spins
+// on the doorbell and turns them on again, re-checking the ring, before it sleeps. A busy host thus costs the
+// remote no doorbell rings.
 // A sender that blocks on the service thread itself (a driver answering from its callback) keeps pulling
 // vring0 into a bounded inbox while it waits, so a remote blocked on its own sends can make progress
 // instead of both sides deadlocking (a known pain point of Linux's virtio rpmsg).

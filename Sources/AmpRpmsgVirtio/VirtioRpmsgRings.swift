@@ -27,15 +27,16 @@
 // buffer indices are the host's own and never read from shared memory.
 
 import AmpRpmsg
-import CAmpShim
 import AmpVirtio
 import AmpWire
+import CAmpShim
 
 /// A message the receive path took from vring0, in arrival order.
 enum VirtioRpmsgInbound {
     /// A well-formed message for the bus, copied out of its buffer.
     case message(source: UInt32, destination: UInt32, payload: [UInt8])
-    /// A well-formed message for the bus, lent where it lies: its buffer is held until the next pass.
+    /// A well-formed message for the bus, lent where it lies: its buffer is held until it is posted again
+    /// (``VirtioRpmsgRings/repostHeld(violation:)``, after the message's delivery).
     case inPlace(source: UInt32, destination: UInt32, payload: UnsafeRawBufferPointer)
     /// A message whose addresses cannot be delivered (src or dst ANY): reported and dropped, not fatal.
     case rejected(String)
@@ -167,7 +168,7 @@ final class VirtioRpmsgRings {
     var hasInbox: Bool { !inbox.isEmpty }
 
     /// Takes up to `limit` used buffers from vring0 into the inbox (while it has room). In place: messages
-    /// are lent where they lie and their buffers held (``repostHeld()`` posts them again); otherwise each is
+    /// are lent where they lie and their buffers held (``repostHeld(violation:)`` posts them again); otherwise each is
     /// copied out and its buffer posted again at once. Stops at the first violation, after posting that
     /// buffer again.
     func pullInbound(limit: Int, inPlace: Bool) -> VirtioRpmsgPull {

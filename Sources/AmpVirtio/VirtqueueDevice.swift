@@ -365,11 +365,7 @@ public final class VirtqueueDevice {
     /// more at once (the rest of a stream, the next request of a round trip): finding it here saves a trip
     /// through its event loop. A hint, like ``hasPendingAvailable``.
     public func awaitAvailable(looks: Int) -> Bool {
-        for _ in 0..<looks {
-            if hasPendingAvailable { return true }
-            amp_cpu_relax()
-        }
-        return hasPendingAvailable
+        VirtqueuePolling.linger(looks: looks) { hasPendingAvailable }
     }
 
     /// Stores used.flags (or avail_event with EVENT_IDX) unless it already holds `value` from our last store.

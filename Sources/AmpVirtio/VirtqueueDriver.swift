@@ -327,11 +327,7 @@ public final class VirtqueueDriver {
     /// whether some arrived (or the queue is broken). For a driver that just drained the used ring and expects
     /// more at once: finding it here saves a trip through its wait. Same thread rules as ``hasPendingUsed``.
     public func awaitUsed(looks: Int) -> Bool {
-        for _ in 0..<looks {
-            if hasPendingUsed { return true }
-            amp_cpu_relax()
-        }
-        return hasPendingUsed
+        VirtqueuePolling.linger(looks: looks) { hasPendingUsed }
     }
 
     /// The next used index `takeUsed()` will consume; pair it with ``usedIndexDiffers(from:)``.
