@@ -14,8 +14,6 @@ public struct BenchConfiguration: Equatable, Sendable {
     public var throughputDuration: Duration
     /// Window over which an idle topology's CPU use is measured.
     public var idleWindow: Duration
-    /// The payload sizes measured (the report has a row for 16 and for 496 bytes).
-    public var payloadSizes: [Int]
     /// Rounds per measurement in ``BenchRunner``: each round measures every column in turn, with its share of
     /// the iterations, time limit and streaming window (and the whole warm-up), so a slow spell of the machine falls on all
     /// columns alike instead of on whichever column ran then.
@@ -23,7 +21,7 @@ public struct BenchConfiguration: Equatable, Sendable {
 
     public init(
         roundTripWarmup: Int, roundTripIterations: Int, roundTripTimeLimit: Duration, streamBatch: Int,
-        throughputDuration: Duration, idleWindow: Duration, payloadSizes: [Int] = [16, 496], rounds: Int = 1
+        throughputDuration: Duration, idleWindow: Duration, rounds: Int = 1
     ) {
         self.roundTripWarmup = roundTripWarmup
         self.roundTripIterations = roundTripIterations
@@ -31,7 +29,6 @@ public struct BenchConfiguration: Equatable, Sendable {
         self.streamBatch = streamBatch
         self.throughputDuration = throughputDuration
         self.idleWindow = idleWindow
-        self.payloadSizes = payloadSizes
         self.rounds = rounds
     }
 

@@ -111,18 +111,21 @@ public struct BenchRunner {
         }
     }
 
+    /// The payload sizes measured: the report's rows (``BenchReport``'s 16-byte and 496-byte metrics).
+    static let payloadSizes = [16, 496]
+
     /// Every measurement in rounds, into the columns' samples and windows.
     private func measure(_ columns: [Column], progress: (String) -> Void) throws(BenchError) {
         let share = configuration.perRound
         let rounds = max(1, configuration.rounds)
-        for size in [16, 496] {
+        for size in Self.payloadSizes {
             progress("round trips of \(size) bytes, \(rounds) round(s)")
             try inRounds(columns, rounds: rounds) { column throws(BenchError) in
                 let samples = try BenchMeasurement.roundTripSamples(column.transport, size: size, configuration: share)
                 column.samples[size, default: []].append(contentsOf: samples)
             }
         }
-        for size in [16, 496] {
+        for size in Self.payloadSizes {
             progress("one-way streams of \(size) bytes, \(rounds) round(s)")
             try inRounds(columns, rounds: rounds) { column throws(BenchError) in
                 let window = try BenchMeasurement.throughputWindow(column.transport, size: size, configuration: share)
