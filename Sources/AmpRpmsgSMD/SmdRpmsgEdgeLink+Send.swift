@@ -89,7 +89,8 @@ extension SmdRpmsgEdgeLink {
     func sendLocked(
         source: UInt32, destination: UInt32, payload: UnsafeRawBufferPointer, wait: Duration?
     ) -> SendOutcome {
-        var deadline: UInt64?
+        // The clock is read and the thread identified only when the send has to wait (not per message).
+        var deadline = LazyDeadline()
         var onServiceThread = false
         while true {
             if let error = unavailableError() { return .failed(error) }
@@ -130,21 +131,16 @@ extension SmdRpmsgEdgeLink {
                 totals.noBuffer += 1
                 return .failed(RpmsgError(.noBuffer, "\(name): the FIFO of channel \(record.name) is full"))
             }
-            let now = MonotonicClock.nanoseconds()
-            let limit: UInt64
-            if let deadline {
-                limit = deadline
-            } else {
-                limit = now &+ MonotonicClock.nanoseconds(of: wait)
-                deadline = limit
-                onServiceThread = isServiceThread
-                totals.blockedSends += 1
-            }
-            guard now < limit else {
+            let firstWait = !deadline.isStarted
+            guard let left = deadline.nanosecondsLeft(after: wait) else {
                 totals.sendTimeouts += 1
                 return .failed(RpmsgError(.timedOut, "\(name): the remote did not make room in channel \(record.name) in time"))
             }
-            let slice = min(limit - now, MonotonicClock.nanoseconds(of: Self.waitSlice))
+            if firstWait {
+                onServiceThread = isServiceThread
+                totals.blockedSends += 1
+            }
+            let slice = min(left, MonotonicClock.nanoseconds(of: Self.waitSlice))
             if onServiceThread {
                 // Nobody else would wake this thread: wait on the doorbell, then keep the receive side moving.
                 condition.unlock()

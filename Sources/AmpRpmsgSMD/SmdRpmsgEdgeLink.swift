@@ -222,11 +222,7 @@ public final class SmdRpmsgEdgeLink: RpmsgTransport, @unchecked Sendable {
     /// channel destroyed, drivers' remove runs, later sends fail with .noDevice) and is released. Idempotent.
     public func shutDown() {
         close()
-        let current = attachment.withLock { attachment in
-            defer { attachment = nil }
-            return attachment
-        }
-        guard let current else { return }
+        guard let current = attachment.take() else { return }
         condition.lock()
         var kickRemote = false
         if failureDetail == nil {

@@ -190,7 +190,7 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
         source: UInt32, destination: UInt32, payload: UnsafeRawBufferPointer, wait: Duration?
     ) -> SendOutcome {
         // The clock is read and the thread identified only when the send has to wait (not per message).
-        var deadline: UInt64?
+        var deadline = LazyDeadline()
         var onServiceThread = false
         var spun = false
         var waiting = false
@@ -212,26 +212,19 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
                 rings.counters.noBuffer += 1
                 return .failed(RpmsgError(.noBuffer, "\(name): no free TX buffer (all \(layout.pool.transmitCount) in flight)"))
             }
-            let now = MonotonicClock.nanoseconds()
-            let limit: UInt64
-            if let deadline {
-                limit = deadline
-            } else {
-                limit = now &+ MonotonicClock.nanoseconds(of: wait)
-                deadline = limit
-                onServiceThread = isServiceThread
-            }
-            guard now < limit else {
+            let firstWait = !deadline.isStarted
+            guard let left = deadline.nanosecondsLeft(after: wait) else {
                 rings.counters.sendTimeouts += 1
                 return .failed(RpmsgError(.timedOut, "\(name): no TX buffer became free in time"))
             }
+            if firstWait { onServiceThread = isServiceThread }
             if !spun, spinBudget > 0 {
                 // First spin (unlocked) until the remote returns a buffer on vring1, as the doorbell spins
                 // before it sleeps: on a busy link that is sooner than a wake-up through the condition.
                 spun = true
                 let mark = rings.transmit.consumedUsedIndex
                 condition.unlock()
-                spin(untilUsedIndexLeaves: mark, for: min(spinBudget, limit - now))
+                spin(untilUsedIndexLeaves: mark, for: min(spinBudget, left))
                 condition.lock()
                 continue
             }
@@ -240,7 +233,7 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
                 rings.beginWaiting()
             }
             if rings.rearmTransmit() { continue }
-            let slice = min(limit - now, MonotonicClock.nanoseconds(of: Self.waitSlice))
+            let slice = min(left, MonotonicClock.nanoseconds(of: Self.waitSlice))
             if onServiceThread {
                 // Nobody else would wake us: wait on the doorbell ourselves, and keep the receive side moving
                 // (with vring0 interrupts on, which the service thread turns off while it polls).
@@ -446,11 +439,7 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
     /// (status 0) and the bus is released. Idempotent.
     public func shutDown() {
         close()
-        let current = attachment.withLock { attachment in
-            defer { attachment = nil }
-            return attachment
-        }
-        guard let current else { return }
+        guard let current = attachment.take() else { return }
         current.bus.linkDown()
         config.setStatus([])
     }
