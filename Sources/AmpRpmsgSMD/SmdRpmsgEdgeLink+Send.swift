@@ -131,14 +131,13 @@ extension SmdRpmsgEdgeLink {
                 totals.noBuffer += 1
                 return .failed(RpmsgError(.noBuffer, "\(name): the FIFO of channel \(record.name) is full"))
             }
-            let firstWait = !deadline.isStarted
+            if !deadline.isStarted {
+                onServiceThread = isServiceThread
+                totals.blockedSends += 1
+            }
             guard let left = deadline.nanosecondsLeft(after: wait) else {
                 totals.sendTimeouts += 1
                 return .failed(RpmsgError(.timedOut, "\(name): the remote did not make room in channel \(record.name) in time"))
-            }
-            if firstWait {
-                onServiceThread = isServiceThread
-                totals.blockedSends += 1
             }
             let slice = min(left, MonotonicClock.nanoseconds(of: Self.waitSlice))
             if onServiceThread {

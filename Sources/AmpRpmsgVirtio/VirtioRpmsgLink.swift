@@ -212,12 +212,11 @@ public final class VirtioRpmsgLink: RpmsgTransport, @unchecked Sendable {
                 rings.counters.noBuffer += 1
                 return .failed(RpmsgError(.noBuffer, "\(name): no free TX buffer (all \(layout.pool.transmitCount) in flight)"))
             }
-            let firstWait = !deadline.isStarted
+            if !deadline.isStarted { onServiceThread = isServiceThread }
             guard let left = deadline.nanosecondsLeft(after: wait) else {
                 rings.counters.sendTimeouts += 1
                 return .failed(RpmsgError(.timedOut, "\(name): no TX buffer became free in time"))
             }
-            if firstWait { onServiceThread = isServiceThread }
             if !spun, spinBudget > 0 {
                 // First spin (unlocked) until the remote returns a buffer on vring1, as the doorbell spins
                 // before it sleeps: on a busy link that is sooner than a wake-up through the condition.

@@ -98,6 +98,8 @@ struct SmdRpmsgTrafficTests {
         for payload in payloads[0..<3] { try channel.trySend(payload) }
         #expect(thrownCode { try channel.trySend(payloads[3]) } == .noBuffer)
         #expect(thrownCode { try fixture.link.send(source: channel.localAddress, destination: 0x4000, payload: payloads[4], wait: .milliseconds(200)) } == .timedOut)
+        // A blocking send with no time to wait still counts as blocked, and times out at once.
+        #expect(thrownCode { try fixture.link.send(source: channel.localAddress, destination: 0x4000, payload: payloads[4], wait: .zero) } == .timedOut)
 
         let outcome = SendOutcome()
         let done = DispatchSemaphore(value: 0)
@@ -123,8 +125,8 @@ struct SmdRpmsgTrafficTests {
         let counters = fixture.link.counters
         #expect(counters.transmitted == 4)
         #expect(counters.noBuffer == 1)
-        #expect(counters.blockedSends == 2)
-        #expect(counters.sendTimeouts == 1)
+        #expect(counters.blockedSends == 3)
+        #expect(counters.sendTimeouts == 2)
     }
 
     @Test func aFreshEndpointGetsTheReplyThenTheChannelEndpointAgain() throws {
