@@ -1,4 +1,5 @@
 import AmpSystem
+import Glibc
 
 /// Why a benchmark measurement could not run. Each case names the transport or file at fault.
 public enum BenchError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -12,6 +13,9 @@ public enum BenchError: Error, Equatable, Sendable, CustomStringConvertible {
     case protocolViolation(transport: String, detail: String)
     /// A payload of `size` bytes is outside what `transport`'s messages carry (`minimum...maximum` bytes).
     case payloadSize(transport: String, size: Int, minimum: Int, maximum: Int)
+    /// A stop signal (SIGINT, SIGTERM, SIGHUP) arrived before the measurements were complete; the run stopped
+    /// at the next step and shut every column it had started down.
+    case interrupted(signal: Int32)
 
     public var description: String {
         switch self {
@@ -25,6 +29,18 @@ public enum BenchError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(transport) peer answered wrongly: \(detail)"
         case .payloadSize(let transport, let size, let minimum, let maximum):
             return "\(transport): a payload of \(size) bytes is outside \(minimum)...\(maximum)"
+        case .interrupted(let signal):
+            return "interrupted by signal \(signal)\(Self.signalName(signal).map { " (\($0))" } ?? ""); every column was shut down"
+        }
+    }
+
+    /// The names of the stop signals a run handles.
+    private static func signalName(_ signal: Int32) -> String? {
+        switch signal {
+        case SIGINT: "SIGINT"
+        case SIGTERM: "SIGTERM"
+        case SIGHUP: "SIGHUP"
+        default: nil
         }
     }
 }

@@ -13,7 +13,8 @@ import Glibc
 /// that are not being measured sit idle: their peers sleep on a doorbell or a socket, so they never compete
 /// for the CPUs. Finally the baselines and the SMD column are shut down, the virtio full stack's idle CPU use
 /// is measured with its processes alone, and it is shut down too. A column that cannot start or fails mid-way
-/// ends the run with its error, after every started transport has been shut down.
+/// ends the run with its error, after every started transport has been shut down; so does a stop request
+/// (``stopRequest``), which is looked at before every step.
 public struct BenchRunner {
     /// Starts a column's transport (and its peer processes); the runner shuts it down when done.
     public typealias TransportFactory = () throws(BenchError) -> any BenchTransport
@@ -30,6 +31,10 @@ public struct BenchRunner {
     /// The "smd" column (the same full stack with the remote on an SMD edge); nil when not measured, and then
     /// the report's `smd` values are nil.
     public var smd: TransportFactory?
+    /// Asked before every step (starting a column, one column's share of a measurement, the idle window): a
+    /// signal number ends the run with ``BenchError/interrupted(signal:)``, after every started column was
+    /// shut down. Steps are time-capped (about a second, the idle window 2 s), so a stop takes effect soon.
+    public var stopRequest: () -> Int32? = { nil }
 
     public init(configuration: BenchConfiguration, fullStack: TransportFactory? = nil, smd: TransportFactory? = nil) {
         self.configuration = configuration
@@ -73,6 +78,7 @@ public struct BenchRunner {
         progress("starting the columns")
         var started: [Column] = []
         func begin(_ factory: TransportFactory) throws(BenchError) -> Column {
+            try checkStopRequest()
             let column = Column(transport: try factory())
             started.append(column)
             return column
@@ -140,9 +146,15 @@ public struct BenchRunner {
     private func inRounds(_ columns: [Column], rounds: Int, _ body: (Column) throws(BenchError) -> Void) throws(BenchError) {
         for round in 0..<rounds {
             for offset in 0..<columns.count {
+                try checkStopRequest()
                 try body(columns[(round + offset) % columns.count])
             }
         }
+    }
+
+    /// Throws ``BenchError/interrupted(signal:)`` when ``stopRequest`` names a signal.
+    private func checkStopRequest() throws(BenchError) {
+        if let signal = stopRequest() { throw .interrupted(signal: signal) }
     }
 
     /// CPU use of `transport`'s idle topology (nil when it names no processes).
@@ -151,6 +163,7 @@ public struct BenchRunner {
         guard !pids.isEmpty else { return nil }
         // Let the doorbells' spinning and any deferred work settle before the window opens.
         BenchSys.sleep(nanoseconds: 100_000_000)
+        try checkStopRequest()
         return try CPUUsageMeter.percentOfOneCore(pids: pids, window: configuration.idleWindow)
     }
 }

@@ -85,4 +85,27 @@ extension BenchTests {
         #expect(throws: BenchError.self) { try runner.run() }
         #expect(columns.allSatisfy { $0.shutDowns == 1 })
     }
+
+    @Test func aStopRequestEndsTheRunAtTheNextStepAndShutsEveryStartedColumnDown() throws {
+        let log = CallLog()
+        let columns = ["raw", "seqpacket", "ampsoc"].map { RecordingTransport($0, log: log) }
+        var runner = BenchRunner(
+            configuration: Self.roundsConfiguration,
+            fullStack: { () throws(BenchError) -> any BenchTransport in columns[2] })
+        runner.raw = { () throws(BenchError) -> any BenchTransport in columns[0] }
+        runner.seqpacket = { () throws(BenchError) -> any BenchTransport in columns[1] }
+        // Asked before each of the three columns starts, then before each column's share of a round: the sixth
+        // question comes before the full stack's first round trips.
+        var questions = 0
+        runner.stopRequest = {
+            questions += 1
+            return questions == 6 ? SIGTERM : nil
+        }
+        #expect(throws: BenchError.interrupted(signal: SIGTERM)) { try runner.run() }
+        #expect(questions == 6)
+        #expect(log.calls == Array(repeating: "raw rtt16", count: 16) + Array(repeating: "seqpacket rtt16", count: 16))
+        #expect(columns.allSatisfy { $0.shutDowns == 1 })
+        #expect(BenchError.interrupted(signal: SIGTERM).description
+            == "interrupted by signal 15 (SIGTERM); every column was shut down")
+    }
 }

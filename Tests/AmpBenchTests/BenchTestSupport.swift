@@ -33,11 +33,18 @@ enum BenchTestSupport {
         var pid: pid_t
     }
 
+    /// A signal to send the child once its standard error contains `marker`.
+    struct SignalOnOutput {
+        var signal: Int32
+        var marker: String
+    }
+
     /// Runs `executable` with `arguments` (and `environment` added to this process's), capturing standard
-    /// output and standard error, and waits up to `timeout` for it to finish.
+    /// output and standard error, and waits up to `timeout` for it to finish. With `signal`, sends it once
+    /// standard error shows its marker (failing the test if the child ends first).
     static func run(
         _ executable: String, _ arguments: [String], environment extra: [String: String] = [:],
-        timeout: Duration = .seconds(60)
+        signal: SignalOnOutput? = nil, timeout: Duration = .seconds(60)
     ) throws -> Captured {
         let output = try PipePair.create()
         let errors = try PipePair.create()
@@ -66,8 +73,19 @@ enum BenchTestSupport {
             close(errors.read)
         }
         let deadline = MonotonicClock.nanoseconds() + MonotonicClock.nanoseconds(of: timeout)
+        var errorsBefore: [UInt8] = []
+        if let signal {
+            let marker = Array(signal.marker.utf8)
+            while !errorsBefore.contains(marker) {
+                let more = try readSome(errors.read, deadline: deadline, what: executable)
+                try #require(!more.isEmpty, "\(executable) ended before printing \"\(signal.marker)\"")
+                errorsBefore += more
+            }
+            try #require(kill(child.pid, signal.signal) == 0, "kill(\(child.pid), \(signal.signal)) failed: errno \(errno)")
+        }
         let standardOutput = try readToEnd(output.read, deadline: deadline, what: executable)
-        let standardError = try readToEnd(errors.read, deadline: deadline, what: executable)
+        let standardError = String(decoding: errorsBefore, as: UTF8.self)
+            + (try readToEnd(errors.read, deadline: deadline, what: executable))
         let status = try #require(try child.waitForExit(timeout: .seconds(10)), "\(executable) did not exit")
         return Captured(status: status, standardOutput: standardOutput, standardError: standardError, pid: child.pid)
     }
@@ -75,6 +93,16 @@ enum BenchTestSupport {
     /// Reads `fd` until end of file; fails the test if `deadline` passes first.
     static func readToEnd(_ fd: Int32, deadline: UInt64, what: String) throws -> String {
         var bytes: [UInt8] = []
+        while true {
+            let more = try readSome(fd, deadline: deadline, what: what)
+            if more.isEmpty { return String(decoding: bytes, as: UTF8.self) }
+            bytes += more
+        }
+    }
+
+    /// The next bytes `fd` has (waiting for some), empty at end of file; fails the test if `deadline` passes
+    /// first.
+    static func readSome(_ fd: Int32, deadline: UInt64, what: String) throws -> [UInt8] {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let now = MonotonicClock.nanoseconds()
@@ -87,8 +115,7 @@ enum BenchTestSupport {
             let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             if got < 0 && errno == EINTR { continue }
             try #require(got >= 0, "read failed: errno \(errno)")
-            if got == 0 { return String(decoding: bytes, as: UTF8.self) }
-            bytes += chunk[0..<got]
+            return Array(chunk[0..<got])
         }
     }
 

@@ -1,5 +1,7 @@
 import AmpBench
 import AmpJSON
+import AmpSystem
+import Glibc
 
 /// `ampsoc bench [--json] [--quick]`: host<->remote latency and throughput over the full stack
 /// (``FullStackBenchTransport``: an in-process host and a remote running ampsoc-fw-bench) beside baselines
@@ -22,7 +24,9 @@ enum BenchCommand {
                 Idle: CPU use of the ampsoc topology over 2 s without traffic. Targets: round trip <= 2x raw; \
                 one-way 496 B >= 8x seqpacket and >= 50% of raw; idle topology below 2% of one core. Missed \
                 targets are reported, not an error. Takes about 11 s on a 2-CPU machine (release build); every \
-                measurement is time-capped, so a run stays well under 60 s.
+                measurement is time-capped, so a run stays well under 60 s. SIGINT, SIGTERM or SIGHUP stop \
+                it at the next step (within about a second): every column is shut down (remotes stopped, \
+                peers gone, shared memory unlinked) and it exits 1.
                 """,
             options: [
                 .flag("json", help: "Print one JSON object (the format is in docs/benchmark.md) instead of the tables."),
@@ -34,12 +38,22 @@ enum BenchCommand {
     static func run(_ invocation: Invocation) throws(CommandError) -> ExitCode {
         let json = invocation.arguments.has("json")
         let configuration: BenchConfiguration = invocation.arguments.has("quick") ? .quick : .standard
+        // The stop signals are blocked before any thread or child exists (threads inherit the mask; children get
+        // it reset) and read from a signalfd between steps, so a Ctrl-C shuts the columns down instead of
+        // killing this process with its remotes' segments still in /dev/shm.
+        let signals: SignalFD
+        do {
+            signals = try SignalFD(signals: [SIGINT, SIGTERM, SIGHUP])
+        } catch {
+            throw CommandError("bench: \(error.description)")
+        }
         let report: BenchReport
         do {
-            let runner = BenchRunner(
+            var runner = BenchRunner(
                 configuration: configuration,
                 fullStack: { () throws(BenchError) -> any BenchTransport in try FullStackBenchTransport.start() },
                 smd: { () throws(BenchError) -> any BenchTransport in try FullStackBenchTransport.start(transport: .smd) })
+            runner.stopRequest = { (try? signals.readPending())?.first }
             report = try runner.run { step in
                 if !json { invocation.console.err("ampsoc bench: \(step)...") }
             }
