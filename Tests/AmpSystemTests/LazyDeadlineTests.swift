@@ -1,5 +1,4 @@
 import Glibc
-import Synchronization
 import Testing
 
 @testable import AmpSystem
@@ -27,12 +26,5 @@ struct LazyDeadlineTests {
         var slept = timespec(tv_sec: 0, tv_nsec: 3_000_000)
         _ = nanosleep(&slept, nil)
         #expect(short.nanosecondsLeft(after: .seconds(10)) == nil)
-    }
-
-    @Test func takingAMutexValueLeavesNil() {
-        let slot = Mutex<[Int]?>([1, 2])
-        #expect(slot.take() == [1, 2])
-        #expect(slot.take() == nil)
-        #expect(slot.withLock { $0 } == nil)
     }
 }
